@@ -1,0 +1,1 @@
+"""Committed schema migrations (Tortoise ORM 1.x built-in migrations)."""

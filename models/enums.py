@@ -1,0 +1,58 @@
+"""Enumerations stored in the database (as their string values) and exposed in the schema."""
+
+from enum import Enum
+
+
+class Role(str, Enum):
+    CUSTOMER = "CUSTOMER"
+    DEALER_USER = "DEALER_USER"
+    DEALER_ADMIN = "DEALER_ADMIN"
+    UNDERWRITER = "UNDERWRITER"
+    SUPPORT = "SUPPORT"
+    SUPPORT_LEAD = "SUPPORT_LEAD"
+    ANALYST = "ANALYST"
+    ADMIN = "ADMIN"
+
+
+DEALER_ROLES = frozenset({Role.DEALER_USER, Role.DEALER_ADMIN})
+STAFF_ROLES = frozenset(Role) - {Role.CUSTOMER}
+
+
+class ContractKind(str, Enum):
+    LOAN = "LOAN"
+    LEASE = "LEASE"
+
+
+class ContractStatus(str, Enum):
+    ACTIVE = "ACTIVE"
+    PAID_OFF = "PAID_OFF"
+    MATURED = "MATURED"
+    TERMINATED = "TERMINATED"
+
+
+class VehicleCondition(str, Enum):
+    NEW = "NEW"
+    USED = "USED"
+
+
+class LedgerEntryKind(str, Enum):
+    """What a ledger entry records. Entries are never edited; a reversal is a new entry."""
+
+    PAYMENT = "PAYMENT"
+    PAYMENT_REVERSAL = "PAYMENT_REVERSAL"
+    LATE_FEE = "LATE_FEE"
+    RETURNED_PAYMENT_FEE = "RETURNED_PAYMENT_FEE"
+    FEE_WAIVER = "FEE_WAIVER"
+    ADJUSTMENT = "ADJUSTMENT"
+
+
+class SessionKind(str, Enum):
+    COOKIE = "COOKIE"
+    BEARER = "BEARER"
+
+
+class OutboxStatus(str, Enum):
+    PENDING = "PENDING"
+    SENDING = "SENDING"
+    SENT = "SENT"
+    DEAD = "DEAD"
