@@ -24,7 +24,7 @@ class Customer(Model):
     first_name = fields.CharField(max_length=64)
     last_name = fields.CharField(max_length=64)
     date_of_birth = fields.DateField()
-    email = fields.CharField(max_length=254, index=True)
+    email = fields.CharField(max_length=254, db_index=True)
     phone = fields.CharField(max_length=20)
     address_line1 = fields.CharField(max_length=128)
     address_line2 = fields.CharField(max_length=128, default="")
@@ -32,7 +32,7 @@ class Customer(Model):
     state = fields.CharField(max_length=2)
     postal_code = fields.CharField(max_length=10)
     ssn_encrypted = fields.TextField()
-    ssn_blind_index = fields.CharField(max_length=64, index=True)
+    ssn_blind_index = fields.CharField(max_length=64, db_index=True)
     ssn_last4 = fields.CharField(max_length=4)
     created_at = fields.DatetimeField(auto_now_add=True)
 

@@ -84,12 +84,17 @@ async def migrate(database_url: str, progress: Callable[[str], None] = print) ->
     return [name for name in after if name not in before]
 
 
+async def applied_in_connection() -> list[str]:
+    """Applied migration names, through the already-initialized default connection."""
+    applied = await MigrationRecorder(connections.get("default")).applied_migrations()
+    return [key.name for key in applied if key.app_label == APP_LABEL]
+
+
 async def applied_migrations(database_url: str) -> list[str]:
     """Names of the migrations recorded as applied, oldest first ([] on an empty database)."""
     await Tortoise.init(config=tortoise_config(database_url))
     try:
-        applied = await MigrationRecorder(connections.get("default")).applied_migrations()
-        return [key.name for key in applied if key.app_label == APP_LABEL]
+        return await applied_in_connection()
     finally:
         await close_db()
 
@@ -105,14 +110,6 @@ async def pending_migrations(database_url: str) -> list[str]:
     return [name for name in committed_migrations() if name not in applied]
 
 
-__all__ = [
-    "APP_LABEL",
-    "MigrationError",
-    "applied_migrations",
-    "close_db",
-    "committed_migrations",
-    "init_db",
-    "migrate",
-    "pending_migrations",
-    "tortoise_config",
-]
+async def pending_in_connection() -> list[str]:
+    applied = set(await applied_in_connection())
+    return [name for name in committed_migrations() if name not in applied]

@@ -1,0 +1,221 @@
+"""The ASGI application: /graphql (API and offline GraphiQL), /healthz, /readyz, /metrics.
+
+Every response carries a request id (also on every log line of that request) and security
+headers; CORS answers only configured SPA origins. The lifespan connects the database, refuses
+to serve while migrations are pending, and runs the worker in-process in the embedded default.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from tortoise import connections
+
+from graph.context import CSRF_HEADER, Context, build_context
+from graph.ide import ASSETS_URL_PREFIX, graphiql_html, static_app
+from graph.metrics import Metrics
+from graph.schema import build_schema
+from jobs.worker import Worker
+from service import db
+from service.container import Services
+from service.logs import reset_request_id, set_request_id
+
+log = logging.getLogger("autofin.http")
+
+REQUEST_ID_HEADER = "x-request-id"
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+DEFAULT_QUERY = """# Sign in first (demo logins are printed by `make serve`):
+# mutation { login(input: {username: "alice", password: "demo-password-alice"}) { viewer { username } errors { code message } } }
+
+query MyContracts {
+  viewer {
+    username
+    role
+    customer {
+      firstName
+      contracts(first: 10) {
+        totalCount
+        edges {
+          node {
+            number
+            kind
+            status
+            scheduledPayment { amount currency }
+            vehicle { year make model vin }
+            transactions(first: 3) { edges { node { kind effectiveDate amount { amount } } } }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+class RequestContextMiddleware:
+    """Request id, security headers, an access log line and HTTP metrics for every request."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, hsts: bool) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        token = set_request_id(request_id)
+        started = time.perf_counter()
+        status_holder = {"status": 500}
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"x-request-id", request_id.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+                    (b"cross-origin-opener-policy", b"same-origin"),
+                    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+                ]
+                if self.hsts:
+                    headers.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
+                if not scope["path"].startswith(ASSETS_URL_PREFIX):
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            route = scope["path"] if scope["path"] in ("/graphql", "/healthz", "/readyz", "/metrics") else "other"
+            self.metrics.http_requests.labels(route, str(status_holder["status"])).inc()
+            log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"][:200],
+                    "status": status_holder["status"],
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+            reset_request_id(token)
+
+
+class AutofinGraphQL(GraphQL):
+    """strawberry's ASGI view with our context and the offline GraphiQL page."""
+
+    def __init__(self, schema, services: Services) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if services.settings.graphiql else None,
+            allow_queries_via_get=False,
+        )
+        self.services = services
+
+    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        return await build_context(request, response, self.services)
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        settings = self.services.settings
+        csrf_cookie = f"__Host-{settings.csrf_cookie_name}" if settings.cookie_secure else settings.csrf_cookie_name
+        return HTMLResponse(graphiql_html(endpoint="/graphql", csrf_cookie=csrf_cookie, default_query=DEFAULT_QUERY))
+
+
+def create_app(services: Services, *, manage_database: bool = True) -> Starlette:
+    """The app. Tests pass manage_database=False and own the database connection themselves."""
+    settings = services.settings
+    metrics = Metrics()
+    schema = build_schema(settings, metrics.extension())
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        try:
+            await connections.get("default").execute_query("SELECT 1")
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            return JSONResponse({"status": "unavailable", "database": type(exc).__name__}, status_code=503)
+        pending = await db.pending_in_connection()
+        if pending:
+            return JSONResponse({"status": "unavailable", "pendingMigrations": pending}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok", "migrations": "applied"})
+
+    async def metrics_endpoint(request: Request) -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    async def root(request: Request) -> Response:
+        return RedirectResponse("/graphql")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if manage_database:
+            pending = await db.pending_migrations(settings.database_url)
+            if pending:
+                raise RuntimeError(f"database has unapplied migrations {pending}: run `autofin migrate` first")
+            await db.init_db(settings.database_url)
+        stop = asyncio.Event()
+        worker_task = None
+        if settings.embedded_worker and manage_database:
+            worker_task = asyncio.create_task(Worker(services).run_forever(stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            if worker_task is not None:
+                await worker_task
+            if manage_database:
+                await db.close_db()
+
+    middleware = [
+        Middleware(RequestContextMiddleware, metrics=metrics, hsts=settings.cookie_secure),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_credentials=True,
+            allow_methods=["GET", "POST"],
+            allow_headers=["content-type", "authorization", CSRF_HEADER, REQUEST_ID_HEADER],
+            expose_headers=[REQUEST_ID_HEADER],
+            max_age=600,
+        ),
+    ]
+    routes = [
+        Route("/", root),
+        Route("/graphql", AutofinGraphQL(schema, services)),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics_endpoint),
+        Mount(ASSETS_URL_PREFIX, app=static_app(), name="graphiql-assets"),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.services = services
+    app.state.metrics = metrics
+    app.state.schema = schema
+    return app
+

@@ -1,0 +1,52 @@
+"""The dealer entry point: a dealership's own contracts and customers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from graph.nodes import visible_nodes
+from graph.pagination import PAGE_ARGS_DESCRIPTION, paginate
+from graph.servicing.types import CONTRACT_ORDER, ContractConnection, ContractType
+from models import Dealership
+from resolvers.servicing.visibility import contracts_visible_to
+
+
+@strawberry.type(name="Dealership", description="A dealership that originates contracts.")
+class DealershipType(relay.Node):
+    id: relay.NodeID[int]
+    code: str
+    name: str
+    city: str
+    state: str
+    phone: str
+
+    @classmethod
+    def from_model(cls, row: Dealership) -> DealershipType:
+        return cls(id=row.id, code=row.code, name=row.name, city=row.city, state=row.state, phone=row.phone)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
+        user = info.context.user
+        own = Dealership.filter(id=user.dealership_id) if user and user.dealership_id else Dealership.filter(id__in=[])
+        return await visible_nodes(own, node_ids, cls.from_model, required)
+
+
+@strawberry.type(description="What a dealer user works with: their dealership and its contracts.")
+class DealerDesk:
+    dealership_id: strawberry.Private[int]
+
+    @strawberry.field(description="The caller's dealership.")
+    async def dealership(self, info: Info) -> DealershipType:
+        return DealershipType.from_model(await info.context.loaders.dealerships.load(self.dealership_id))
+
+    @strawberry.field(description=f"Contracts originated by this dealership, newest first. {PAGE_ARGS_DESCRIPTION}")
+    async def contracts(
+        self, info: Info, first: int | None = None, after: str | None = None, last: int | None = None,
+        before: str | None = None,
+    ) -> ContractConnection:
+        return await paginate(ContractConnection, contracts_visible_to(info.context.user), CONTRACT_ORDER,
+                              ContractType.from_model, first=first, after=after, last=last, before=before)

@@ -1,0 +1,82 @@
+"""The one schema: root fields per domain, each declaring who may call it, and the extensions
+every request passes through (limits, error masking, metrics, parse and validation caches)."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry.types import Info
+
+from auth.permissions import DEALERS, EVERYONE, SIGNED_IN
+from graph.access import allow
+from graph.dealers.types import DealerDesk, DealershipType
+from graph.errors import MaskUnexpectedErrors, log_unexpected_errors
+from graph.identity.mutations import IdentityMutations
+from graph.identity.types import UserType
+from graph.limits import limit_extensions
+from graph.nodes import MAX_NODES
+from graph.servicing.types import ContractType, CustomerType, LedgerTransactionType, VehicleType
+from resolvers.errors import ClientFacingError, ErrorCode
+from service.config import Settings
+
+NODE_TYPES = [UserType, CustomerType, ContractType, VehicleType, LedgerTransactionType, DealershipType]
+
+
+async def _resolve_global_id(info: Info, gid: relay.GlobalID):
+    if gid.type_name not in {t.__strawberry_definition__.name for t in NODE_TYPES}:
+        return None
+    return await gid.resolve_node(info, required=False)
+
+
+@strawberry.type(description="Entry points. Customers start at `viewer`; staff at their desk (`dealer`, ...).")
+class Query:
+    @strawberry.field(extensions=[allow(EVERYONE)], description="The signed-in user, or null when signed out.")
+    async def viewer(self, info: Info) -> UserType | None:
+        user = info.context.user
+        return UserType.from_model(user) if user else None
+
+    @strawberry.field(
+        extensions=[allow(SIGNED_IN)],
+        description="Any object by its global id, if you may see it (otherwise null, as if it did not exist).",
+    )
+    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
+        return await _resolve_global_id(info, id)
+
+    @strawberry.field(extensions=[allow(SIGNED_IN)], description=f"Several objects by global id (at most {MAX_NODES}).")
+    async def nodes(self, info: Info, ids: list[relay.GlobalID]) -> list[relay.Node | None]:
+        if len(ids) > MAX_NODES:
+            raise ClientFacingError(ErrorCode.INVALID, f"Ask for at most {MAX_NODES} ids at once.")
+        return [await _resolve_global_id(info, gid) for gid in ids]
+
+    @strawberry.field(extensions=[allow(DEALERS)], description="The dealer desk: your dealership and its contracts.")
+    async def dealer(self, info: Info) -> DealerDesk:
+        return DealerDesk(dealership_id=info.context.user.dealership_id)
+
+
+Mutation = merge_types("Mutation", (IdentityMutations,))
+
+
+class AutofinSchema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:  # noqa: ANN001
+        log_unexpected_errors(errors)
+
+
+def build_schema(settings: Settings | None = None, metrics_extension=None) -> strawberry.Schema:
+    production = settings.is_production if settings else False
+    introspection = settings.introspection if settings else True
+    extensions: list = [*limit_extensions(), lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    if metrics_extension is not None:
+        extensions.append(metrics_extension)
+    extensions.append(MaskUnexpectedErrors)  # last: masks what the others produced
+    return AutofinSchema(
+        query=Query,
+        mutation=Mutation,
+        types=NODE_TYPES,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=production),
+    )

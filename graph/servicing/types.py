@@ -1,0 +1,191 @@
+"""Servicing types: customers, contracts, vehicles and ledger transactions. Thin: fields map
+model attributes; lists go through loaders or paginated, visibility-scoped querysets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+from tortoise.expressions import Q
+
+from graph import enums
+from graph.nodes import visible_nodes
+from graph.pagination import PAGE_ARGS_DESCRIPTION, CountedConnection, Ordering, paginate
+from graph.scalars import Money, money, optional_money
+from models import Contract, Customer, LedgerEntry, Vehicle
+from resolvers.servicing.visibility import (
+    contracts_visible_to,
+    customers_visible_to,
+    ledger_visible_to,
+    vehicles_visible_to,
+)
+
+CONTRACT_ORDER = Ordering((("contract_date", True), ("id", True)))
+LEDGER_ORDER = Ordering((("effective_date", True), ("id", True)))
+
+
+def mask_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"
+
+
+def mask_phone(phone: str) -> str:
+    digits = [c for c in phone if c.isdigit()]
+    return f"***-***-{''.join(digits[-4:])}" if len(digits) >= 4 else "***"
+
+
+@strawberry.type(name="Vehicle", description="The vehicle financed or leased under a contract.")
+class VehicleType(relay.Node):
+    id: relay.NodeID[int]
+    vin: str = strawberry.field(description="Vehicle identification number (17 characters).")
+    year: int
+    make: str
+    model: str
+    trim: str
+    condition: enums.VehicleCondition  # type: ignore[valid-type]
+
+    @classmethod
+    def from_model(cls, row: Vehicle) -> VehicleType:
+        return cls(id=row.id, vin=row.vin, year=row.year, make=row.make, model=row.model, trim=row.trim,
+                   condition=row.condition)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
+        return await visible_nodes(vehicles_visible_to(info.context.user), node_ids, cls.from_model, required)
+
+
+@strawberry.type(
+    name="LedgerTransaction",
+    description="One entry of a contract's ledger, with how its amount was applied.",
+)
+class LedgerTransactionType(relay.Node):
+    id: relay.NodeID[int]
+    kind: enums.LedgerEntryKind  # type: ignore[valid-type]
+    effective_date: date = strawberry.field(description="The day the money counts from (day received).")
+    posted_at: datetime
+    amount: Money
+    principal: Money = strawberry.field(description="Part applied to (or reversed from) principal.")
+    interest: Money = strawberry.field(description="Part applied to interest (lease: rent charge).")
+    fees: Money
+    tax: Money
+    memo: str
+
+    @classmethod
+    def from_model(cls, row: LedgerEntry) -> LedgerTransactionType:
+        return cls(id=row.id, kind=row.kind, effective_date=row.effective_date, posted_at=row.posted_at,
+                   amount=money(row.amount), principal=money(row.principal), interest=money(row.interest),
+                   fees=money(row.fees), tax=money(row.tax), memo=row.memo)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
+        return await visible_nodes(ledger_visible_to(info.context.user), node_ids, cls.from_model, required)
+
+
+@strawberry.type(name="LedgerTransactionConnection", description="A page of ledger transactions, newest first.")
+class LedgerTransactionConnection(CountedConnection[LedgerTransactionType]):
+    pass
+
+
+@strawberry.type(description="Lease terms as disclosed under Regulation M.")
+class LeaseTerms:
+    gross_cap_cost: Money = strawberry.field(description="Gross capitalized cost.")
+    cap_cost_reduction: Money = strawberry.field(description="Capitalized cost reduction (down payment, rebates).")
+    residual_value: Money = strawberry.field(description="Value of the vehicle at the end of the lease.")
+    money_factor: Decimal = strawberry.field(description="Lease rate; times 2400 approximates an APR.")
+    annual_mileage_allowance: int
+    excess_mileage_rate: Money | None = strawberry.field(description="Charge per mile over the allowance.")
+    purchase_option_fee: Money | None
+    disposition_fee: Money | None
+
+
+@strawberry.type(name="Contract", description="A retail installment contract (loan) or a lease.")
+class ContractType(relay.Node):
+    id: relay.NodeID[int]
+    number: str = strawberry.field(description="The account number printed on statements.")
+    kind: enums.ContractKind  # type: ignore[valid-type]
+    status: enums.ContractStatus  # type: ignore[valid-type]
+    contract_date: date
+    first_payment_date: date
+    maturity_date: date
+    term_months: int
+    amount_financed: Money = strawberry.field(description="Loan: amount financed. Lease: adjusted capitalized cost.")
+    scheduled_payment: Money = strawberry.field(description="Monthly payment (leases: including sales tax).")
+    apr: Decimal | None = strawberry.field(description="Annual percentage rate in percent (loans only).")
+    lease: LeaseTerms | None = strawberry.field(description="Lease terms (leases only).")
+    vehicle_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, row: Contract) -> ContractType:
+        lease = None
+        if row.money_factor is not None:
+            lease = LeaseTerms(
+                gross_cap_cost=money(row.gross_cap_cost), cap_cost_reduction=money(row.cap_cost_reduction or 0),
+                residual_value=money(row.residual_value), money_factor=row.money_factor,
+                annual_mileage_allowance=row.annual_mileage_allowance,
+                excess_mileage_rate=optional_money(row.excess_mileage_rate),
+                purchase_option_fee=optional_money(row.purchase_option_fee),
+                disposition_fee=optional_money(row.disposition_fee),
+            )
+        return cls(id=row.id, number=row.number, kind=row.kind, status=row.status, contract_date=row.contract_date,
+                   first_payment_date=row.first_payment_date, maturity_date=row.maturity_date,
+                   term_months=row.term_months, amount_financed=money(row.amount_financed),
+                   scheduled_payment=money(row.scheduled_payment), apr=row.apr, lease=lease,
+                   vehicle_id=row.vehicle_id)
+
+    @strawberry.field(description="The vehicle under this contract.")
+    async def vehicle(self, info: Info) -> VehicleType:
+        return VehicleType.from_model(await info.context.loaders.vehicles.load(self.vehicle_id))
+
+    @strawberry.field(description=f"Ledger transactions, newest first. {PAGE_ARGS_DESCRIPTION}")
+    async def transactions(
+        self, first: int | None = None, after: str | None = None, last: int | None = None, before: str | None = None
+    ) -> LedgerTransactionConnection:
+        # This contract is already visible to the caller, so its ledger is too.
+        return await paginate(
+            LedgerTransactionConnection, LedgerEntry.filter(contract_id=self.id), LEDGER_ORDER,
+            LedgerTransactionType.from_model, first=first, after=after, last=last, before=before,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
+        return await visible_nodes(contracts_visible_to(info.context.user), node_ids, cls.from_model, required)
+
+
+@strawberry.type(name="ContractConnection", description="A page of contracts, newest first.")
+class ContractConnection(CountedConnection[ContractType]):
+    pass
+
+
+@strawberry.type(name="Customer", description="A borrower or lessee. Sensitive values are shown masked.")
+class CustomerType(relay.Node):
+    id: relay.NodeID[int]
+    first_name: str
+    last_name: str
+    masked_email: str = strawberry.field(description="Email address with most of the local part hidden.")
+    masked_phone: str
+    ssn_last4: str = strawberry.field(description="Last four digits of the SSN. The full SSN is never returned.")
+    city: str
+    state: str
+
+    @classmethod
+    def from_model(cls, row: Customer) -> CustomerType:
+        return cls(id=row.id, first_name=row.first_name, last_name=row.last_name,
+                   masked_email=mask_email(row.email), masked_phone=mask_phone(row.phone),
+                   ssn_last4=row.ssn_last4, city=row.city, state=row.state)
+
+    @strawberry.field(description=f"Contracts this customer holds or co-signed. {PAGE_ARGS_DESCRIPTION}")
+    async def contracts(
+        self, info: Info, first: int | None = None, after: str | None = None, last: int | None = None,
+        before: str | None = None,
+    ) -> ContractConnection:
+        mine = contracts_visible_to(info.context.user).filter(Q(customer_id=self.id) | Q(co_customer_id=self.id))
+        return await paginate(ContractConnection, mine, CONTRACT_ORDER, ContractType.from_model,
+                              first=first, after=after, last=last, before=before)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
+        return await visible_nodes(customers_visible_to(info.context.user), node_ids, cls.from_model, required)

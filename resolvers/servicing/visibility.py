@@ -1,0 +1,43 @@
+"""Which rows a caller may see. Every path to servicing data (viewer, node, connections) starts
+from these querysets, so ownership is checked where data is loaded, not in the client's path.
+A row outside them answers exactly like a row that does not exist.
+
+Staff roles see nothing here yet: support and analytics access arrives with their own audited
+entry points.
+"""
+
+from __future__ import annotations
+
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+from models import Contract, Customer, LedgerEntry, User, Vehicle
+from models.enums import DEALER_ROLES, Role
+
+
+def contracts_visible_to(user: User | None) -> QuerySet[Contract]:
+    if user is None or not user.is_active:
+        return Contract.filter(id__in=[])
+    if user.role == Role.CUSTOMER:
+        return Contract.filter(Q(customer_id=user.customer_id) | Q(co_customer_id=user.customer_id))
+    if user.role in DEALER_ROLES:
+        return Contract.filter(dealership_id=user.dealership_id)
+    return Contract.filter(id__in=[])
+
+
+def customers_visible_to(user: User | None) -> QuerySet[Customer]:
+    if user is None or not user.is_active:
+        return Customer.filter(id__in=[])
+    if user.role == Role.CUSTOMER:
+        return Customer.filter(id=user.customer_id)
+    if user.role in DEALER_ROLES:
+        return Customer.filter(contracts__dealership_id=user.dealership_id).distinct()
+    return Customer.filter(id__in=[])
+
+
+def vehicles_visible_to(user: User | None) -> QuerySet[Vehicle]:
+    return Vehicle.filter(id__in=contracts_visible_to(user).values("vehicle_id"))
+
+
+def ledger_visible_to(user: User | None) -> QuerySet[LedgerEntry]:
+    return LedgerEntry.filter(contract_id__in=contracts_visible_to(user).values("id"))
