@@ -27,6 +27,7 @@ from strawberry.asgi import GraphQL
 from tortoise import connections
 
 from graph.context import CSRF_HEADER, Context, build_context
+from graph.errors import stamp_error_codes
 from graph.ide import ASSETS_URL_PREFIX, graphiql_html, static_app
 from graph.metrics import Metrics
 from graph.schema import build_schema
@@ -141,6 +142,9 @@ class AutofinGraphQL(GraphQL):
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         return await build_context(request, response, self.services)
+
+    async def process_result(self, request: Request, result) -> dict:  # type: ignore[override]
+        return stamp_error_codes(await super().process_result(request, result))
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         settings = self.services.settings

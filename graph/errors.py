@@ -62,14 +62,22 @@ class MaskUnexpectedErrors(MaskErrors):
         )
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        processed = []
-        for error in super()._process_errors(errors):
-            if "code" not in (error.extensions or {}):
-                original = error.original_error
-                code = original.code.value if isinstance(original, ClientFacingError) else "BAD_REQUEST"
-                error.extensions = {**(error.extensions or {}), "code": code, "requestId": current_request_id()}
-            processed.append(error)
+        processed = super()._process_errors(errors)
+        for error in processed:
+            original = error.original_error
+            if isinstance(original, ClientFacingError):
+                error.extensions = {**(error.extensions or {}), "code": original.code.value}
         return processed
+
+
+def stamp_error_codes(response: dict) -> dict:
+    """Give every error in an HTTP response a `code` (BAD_REQUEST unless set) and the request id,
+    including parse and validation errors that never reach the execution extensions."""
+    for error in response.get("errors") or ():
+        extensions = error.setdefault("extensions", {})
+        extensions.setdefault("code", "BAD_REQUEST")
+        extensions.setdefault("requestId", current_request_id())
+    return response
 
 
 def log_unexpected_errors(errors: list[GraphQLError]) -> None:

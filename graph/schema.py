@@ -57,6 +57,9 @@ class Query:
 
 
 Mutation = merge_types("Mutation", (IdentityMutations,))
+Mutation.__strawberry_definition__.description = (
+    "Changes. Each takes one `input` and returns a payload with `errors`; when `errors` is not empty, nothing changed."
+)
 
 
 class AutofinSchema(strawberry.Schema):

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 _request_id: ContextVar[str] = ContextVar("autofin_request_id", default="-")
 
 SECRET_WORDS = ("password", "token", "secret", "ssn", "account_number", "authorization", "cookie", "totp", "code")
-_STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName"}
+_STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName", "request_id"}
 
 
 def current_request_id() -> str:
@@ -28,6 +28,25 @@ def set_request_id(request_id: str):
 
 def reset_request_id(token) -> None:
     _request_id.reset(token)
+
+
+def _install_record_factory() -> None:
+    """Stamp each record with the request id when it is created: handlers may format it later,
+    after the request (and its context) has ended."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "_autofin", False):
+        return
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        record.request_id = _request_id.get()
+        return record
+
+    factory._autofin = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
+_install_record_factory()
 
 
 class JsonFormatter(logging.Formatter):

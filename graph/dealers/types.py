@@ -18,11 +18,11 @@ from resolvers.servicing.visibility import contracts_visible_to
 @strawberry.type(name="Dealership", description="A dealership that originates contracts.")
 class DealershipType(relay.Node):
     id: relay.NodeID[int]
-    code: str
-    name: str
-    city: str
-    state: str
-    phone: str
+    code: str = strawberry.field(description="The dealership's code at the finance company.")
+    name: str = strawberry.field(description="Trading name.")
+    city: str = strawberry.field(description="City.")
+    state: str = strawberry.field(description="Two-letter state code.")
+    phone: str = strawberry.field(description="Main phone number.")
 
     @classmethod
     def from_model(cls, row: Dealership) -> DealershipType:

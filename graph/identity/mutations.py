@@ -25,7 +25,7 @@ class LoginInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="Result of login: the session (cookie or token) or the reasons it failed.")
 class LoginPayload:
     viewer: UserType | None = strawberry.field(description="The signed-in user, when sign-in succeeded.")
     token: str | None = strawberry.field(
@@ -34,18 +34,18 @@ class LoginPayload:
     csrf_token: str | None = strawberry.field(
         description="COOKIE mode only: send it back in the `X-CSRF-Token` header on every request."
     )
-    errors: list[UserError]
+    errors: list[UserError] = strawberry.field(description="Why sign-in failed; empty on success.")
 
 
 @strawberry.input(description="Nothing to give: signs out the session making the request.")
 class LogoutInput:
-    client_mutation_id: str | None = None
+    client_mutation_id: str | None = strawberry.field(default=None, description="Echo value for the client's own bookkeeping.")
 
 
-@strawberry.type
+@strawberry.type(description="Result of logout.")
 class LogoutPayload:
-    signed_out: bool
-    errors: list[UserError]
+    signed_out: bool = strawberry.field(description="True when the session was ended.")
+    errors: list[UserError] = strawberry.field(description="Why sign-out failed; empty on success.")
 
 
 @strawberry.type

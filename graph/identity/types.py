@@ -19,8 +19,8 @@ from models import User
 class UserType(relay.Node):
     id: relay.NodeID[int]
     username: str = strawberry.field(description="The user ID used to sign in.")
-    role: enums.Role  # type: ignore[valid-type]
-    masked_email: str
+    role: enums.Role = strawberry.field(description="What this user may do.")  # type: ignore[valid-type]
+    masked_email: str = strawberry.field(description="Email on file, mostly hidden (e.g. a***@example.com).")
     customer_id: strawberry.Private[int | None]
     dealership_id: strawberry.Private[int | None]
 

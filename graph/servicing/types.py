@@ -42,11 +42,11 @@ def mask_phone(phone: str) -> str:
 class VehicleType(relay.Node):
     id: relay.NodeID[int]
     vin: str = strawberry.field(description="Vehicle identification number (17 characters).")
-    year: int
-    make: str
-    model: str
-    trim: str
-    condition: enums.VehicleCondition  # type: ignore[valid-type]
+    year: int = strawberry.field(description="Model year.")
+    make: str = strawberry.field(description="Manufacturer, e.g. Toyota.")
+    model: str = strawberry.field(description="Model name, e.g. RAV4.")
+    trim: str = strawberry.field(description="Trim level, e.g. XLE (may be empty).")
+    condition: enums.VehicleCondition = strawberry.field(description="New or used at sale.")  # type: ignore[valid-type]
 
     @classmethod
     def from_model(cls, row: Vehicle) -> VehicleType:
@@ -64,15 +64,15 @@ class VehicleType(relay.Node):
 )
 class LedgerTransactionType(relay.Node):
     id: relay.NodeID[int]
-    kind: enums.LedgerEntryKind  # type: ignore[valid-type]
+    kind: enums.LedgerEntryKind = strawberry.field(description="What this entry records.")  # type: ignore[valid-type]
     effective_date: date = strawberry.field(description="The day the money counts from (day received).")
-    posted_at: datetime
-    amount: Money
+    posted_at: datetime = strawberry.field(description="When the entry was written to the ledger (UTC).")
+    amount: Money = strawberry.field(description="The whole amount of the entry.")
     principal: Money = strawberry.field(description="Part applied to (or reversed from) principal.")
     interest: Money = strawberry.field(description="Part applied to interest (lease: rent charge).")
-    fees: Money
-    tax: Money
-    memo: str
+    fees: Money = strawberry.field(description="Part applied to fees (late, returned payment).")
+    tax: Money = strawberry.field(description="Part that is sales tax (leases).")
+    memo: str = strawberry.field(description="Short note shown to the customer.")
 
     @classmethod
     def from_model(cls, row: LedgerEntry) -> LedgerTransactionType:
@@ -96,22 +96,22 @@ class LeaseTerms:
     cap_cost_reduction: Money = strawberry.field(description="Capitalized cost reduction (down payment, rebates).")
     residual_value: Money = strawberry.field(description="Value of the vehicle at the end of the lease.")
     money_factor: Decimal = strawberry.field(description="Lease rate; times 2400 approximates an APR.")
-    annual_mileage_allowance: int
+    annual_mileage_allowance: int = strawberry.field(description="Miles per year included in the lease.")
     excess_mileage_rate: Money | None = strawberry.field(description="Charge per mile over the allowance.")
-    purchase_option_fee: Money | None
-    disposition_fee: Money | None
+    purchase_option_fee: Money | None = strawberry.field(description="Fee added to the residual to buy the vehicle at lease end.")
+    disposition_fee: Money | None = strawberry.field(description="Fee charged when the vehicle is returned at lease end.")
 
 
 @strawberry.type(name="Contract", description="A retail installment contract (loan) or a lease.")
 class ContractType(relay.Node):
     id: relay.NodeID[int]
     number: str = strawberry.field(description="The account number printed on statements.")
-    kind: enums.ContractKind  # type: ignore[valid-type]
-    status: enums.ContractStatus  # type: ignore[valid-type]
-    contract_date: date
-    first_payment_date: date
-    maturity_date: date
-    term_months: int
+    kind: enums.ContractKind = strawberry.field(description="Loan or lease.")  # type: ignore[valid-type]
+    status: enums.ContractStatus = strawberry.field(description="Where the contract is in its life.")  # type: ignore[valid-type]
+    contract_date: date = strawberry.field(description="The day the contract was signed.")
+    first_payment_date: date = strawberry.field(description="Due date of the first monthly payment.")
+    maturity_date: date = strawberry.field(description="Due date of the last scheduled payment.")
+    term_months: int = strawberry.field(description="Number of monthly payments.")
     amount_financed: Money = strawberry.field(description="Loan: amount financed. Lease: adjusted capitalized cost.")
     scheduled_payment: Money = strawberry.field(description="Monthly payment (leases: including sales tax).")
     apr: Decimal | None = strawberry.field(description="Annual percentage rate in percent (loans only).")
@@ -163,13 +163,13 @@ class ContractConnection(CountedConnection[ContractType]):
 @strawberry.type(name="Customer", description="A borrower or lessee. Sensitive values are shown masked.")
 class CustomerType(relay.Node):
     id: relay.NodeID[int]
-    first_name: str
-    last_name: str
+    first_name: str = strawberry.field(description="Given name.")
+    last_name: str = strawberry.field(description="Family name.")
     masked_email: str = strawberry.field(description="Email address with most of the local part hidden.")
-    masked_phone: str
+    masked_phone: str = strawberry.field(description="Phone on file with all but the last four digits hidden.")
     ssn_last4: str = strawberry.field(description="Last four digits of the SSN. The full SSN is never returned.")
-    city: str
-    state: str
+    city: str = strawberry.field(description="City of the mailing address.")
+    state: str = strawberry.field(description="Two-letter state code of the mailing address.")
 
     @classmethod
     def from_model(cls, row: Customer) -> CustomerType:

@@ -1,0 +1,207 @@
+"""The `autofin` command: serve, worker, migrate, makemigrations, seed-demo, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+from service.config import ConfigError, Settings, load_settings
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        print(f"autofin: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _step(message: str) -> None:
+    print(f"  {message}", flush=True)
+
+
+async def _migrate(settings: Settings) -> None:
+    from service import db
+
+    applied = await db.migrate(settings.database_url, progress=_step)
+    _step(f"migrations: {len(applied)} applied, database is up to date")
+
+
+async def _seed_if_empty(settings: Settings, *, required: bool) -> bool:
+    from service import db
+    from service.container import Services
+    from service.demo_data import database_is_empty, seed_demo
+
+    await db.init_db(settings.database_url)
+    try:
+        if not await database_is_empty():
+            if required:
+                print("autofin: the database already has data; demo data is only loaded into an empty one.")
+            return False
+        await seed_demo(Services(settings), progress=_step)
+        return True
+    finally:
+        await db.close_db()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = _settings()
+    print(f"autofin: migrating {_describe_db(settings)}")
+    asyncio.run(_migrate(settings))
+    return 0
+
+
+def cmd_makemigrations(args: argparse.Namespace) -> int:
+    """Developer command: write a migration for model changes (Tortoise's own autodetector)."""
+    from tortoise.cli import cli as tortoise_cli
+
+    argv = ["-c", "service.tortoise_settings.TORTOISE_ORM", "makemigrations", "autofin"]
+    if args.name:
+        argv += ["--name", args.name]
+    tortoise_cli.main(argv)
+    return 0
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings.is_production:
+        print("autofin: refusing to load demo data in production", file=sys.stderr)
+        return 2
+    print(f"autofin: loading demo data into {_describe_db(settings)}")
+    seeded = asyncio.run(_seed_if_empty(settings, required=True))
+    if seeded:
+        from service.demo_data import format_logins
+
+        print(format_logins())
+    return 0
+
+
+def cmd_export_schema(args: argparse.Namespace) -> int:
+    from graph.schema import build_schema
+
+    sdl = build_schema().as_str() + "\n"
+    if args.output:
+        Path(args.output).write_text(sdl, encoding="utf-8")
+        print(f"autofin: wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(sdl)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from jobs.worker import Worker
+    from service import db
+    from service.container import Services
+    from service.logs import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+
+    async def run() -> None:
+        pending = await db.pending_migrations(settings.database_url)
+        if pending:
+            raise SystemExit(f"autofin: unapplied migrations {pending}: run `autofin migrate` first")
+        await db.init_db(settings.database_url)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await Worker(Services(settings), poll_seconds=args.poll_seconds).run_forever(stop)
+        finally:
+            await db.close_db()
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings()
+    host = args.host or settings.host
+    port = args.port or settings.port
+    if args.workers > 1 and settings.is_sqlite:
+        print("autofin: several web workers need PostgreSQL (SQLite has one writer); set DATABASE_URL", file=sys.stderr)
+        return 2
+    print(f"autofin: {settings.environment} mode, database {_describe_db(settings)}")
+    asyncio.run(_migrate(settings))
+    if not settings.is_production and not args.no_demo:
+        asyncio.run(_seed_if_empty(settings, required=False))
+    sink = None
+    if settings.mail_sink:
+        from service.mail_sink import start_mail_sink
+
+        sink = start_mail_sink(settings.mail_dir, settings.smtp_host, settings.smtp_port)
+        _step(f"mail sink: smtp://{settings.smtp_host}:{settings.smtp_port} -> {settings.mail_dir}/*.eml")
+    _step("worker: " + ("in this process" if settings.embedded_worker else "not started here (run `autofin worker`)"))
+    print()
+    print(f"  GraphiQL:  http://{host}:{port}/graphql" if settings.graphiql else f"  API: http://{host}:{port}/graphql")
+    if not settings.is_production:
+        from service.demo_data import format_logins
+
+        print(format_logins())
+    print(flush=True)
+    try:
+        uvicorn.run(
+            "service.asgi:create_app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=args.workers,
+            log_config=None,
+            proxy_headers=args.proxy_headers,
+            server_header=False,
+        )
+    finally:
+        if sink is not None:
+            sink.stop()
+    return 0
+
+
+def _describe_db(settings: Settings) -> str:
+    if settings.is_sqlite:
+        return f"SQLite file {settings.database_url.removeprefix('sqlite://')}"
+    return "PostgreSQL (" + settings.database_url.split("@")[-1] + ")"  # no credentials in output
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="autofin", description="autofin auto-finance portal API")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="migrate, load demo data if empty, and serve the API")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--workers", type=int, default=1, help="web worker processes (PostgreSQL only when > 1)")
+    serve.add_argument("--no-demo", action="store_true", help="do not load demo data into an empty database")
+    serve.add_argument("--proxy-headers", action="store_true", help="trust X-Forwarded-* from a reverse proxy")
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run the background worker (mail outbox, ...) until stopped")
+    worker.add_argument("--poll-seconds", type=float, default=1.0)
+    worker.set_defaults(func=cmd_worker)
+
+    sub.add_parser("migrate", help="apply committed database migrations").set_defaults(func=cmd_migrate)
+
+    make = sub.add_parser("makemigrations", help="(developers) write a migration for model changes")
+    make.add_argument("--name", default=None)
+    make.set_defaults(func=cmd_makemigrations)
+
+    sub.add_parser("seed-demo", help="load the demo data into an empty database").set_defaults(func=cmd_seed_demo)
+
+    export = sub.add_parser("export-schema", help="print the GraphQL schema (SDL)")
+    export.add_argument("--output", "-o", default=None, help="write to this file instead of stdout")
+    export.set_defaults(func=cmd_export_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
