@@ -27,7 +27,9 @@ class MigrationError(Exception):
     pass
 
 
-def tortoise_config(database_url: str, *, foreign_keys: bool = True) -> dict[str, Any]:
+def tortoise_config(
+    database_url: str, *, foreign_keys: bool = True, migrations_module: str = MIGRATIONS_MODULE
+) -> dict[str, Any]:
     """The Tortoise config for `database_url` (sqlite://path or postgres://...)."""
     connection = expand_db_url(database_url)
     if connection["engine"] == "tortoise.backends.sqlite":
@@ -40,7 +42,7 @@ def tortoise_config(database_url: str, *, foreign_keys: bool = True) -> dict[str
         "apps": {
             APP_LABEL: {
                 "models": MODEL_MODULES,
-                "migrations": MIGRATIONS_MODULE,
+                "migrations": migrations_module,
                 "default_connection": "default",
             }
         },
@@ -61,7 +63,9 @@ async def close_db() -> None:
     await connections.close_all(discard=True)
 
 
-async def migrate(database_url: str, progress: Callable[[str], None] = print) -> list[str]:
+async def migrate(
+    database_url: str, progress: Callable[[str], None] = print, *, migrations_module: str = MIGRATIONS_MODULE
+) -> list[str]:
     """Apply every committed migration not yet applied; return their names."""
     before = set(await applied_migrations(database_url))
 
@@ -71,7 +75,7 @@ async def migrate(database_url: str, progress: Callable[[str], None] = print) ->
         elif event == "apply_done":
             progress(f"applied  {app_label}.{name}")
 
-    config = tortoise_config(database_url, foreign_keys=False)
+    config = tortoise_config(database_url, foreign_keys=False, migrations_module=migrations_module)
     try:
         await tortoise_migrate(config=config, progress=report)
         if is_sqlite(database_url):

@@ -1,0 +1,67 @@
+"""Configuration: documented defaults, clear errors, and production refusing unsafe settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.config import ConfigError, load_settings
+
+SAFE_PRODUCTION = {
+    "AUTOFIN_ENV": "production",
+    "DATABASE_URL": "postgres://autofin@db.internal:5432/autofin",
+    "AUTOFIN_SECRET_KEY": "s" * 48,
+    "AUTOFIN_FIELD_ENCRYPTION_KEY": "cHJvZC1maWVsZC1rZXktMzItYnl0ZXMtbG9uZy0hISE=",
+    "AUTOFIN_BLIND_INDEX_KEY": "b" * 48,
+    "AUTOFIN_SMTP_TLS": "starttls",
+    "AUTOFIN_SMTP_HOST": "smtp.internal",
+}
+
+
+def test_development_defaults_work_out_of_the_box(tmp_path):
+    settings = load_settings({"AUTOFIN_VAR_DIR": str(tmp_path)})
+    assert settings.environment == "development"
+    assert settings.database_url == f"sqlite://{tmp_path / 'autofin.sqlite3'}"
+    assert settings.graphiql and settings.introspection and settings.embedded_worker and settings.mail_sink
+    assert (settings.host, settings.port, settings.smtp_port) == ("127.0.0.1", 8000, 8025)
+    assert not settings.cookie_secure
+
+
+def test_production_refuses_defaults_and_names_every_variable():
+    with pytest.raises(ConfigError) as error:
+        load_settings({"AUTOFIN_ENV": "production"})
+    message = str(error.value)
+    for variable in ("AUTOFIN_SECRET_KEY", "AUTOFIN_FIELD_ENCRYPTION_KEY", "AUTOFIN_BLIND_INDEX_KEY",
+                     "AUTOFIN_SMTP_TLS", "DATABASE_URL"):
+        assert variable in message
+
+
+def test_production_refuses_smtp_without_tls():
+    with pytest.raises(ConfigError, match="AUTOFIN_SMTP_TLS"):
+        load_settings({**SAFE_PRODUCTION, "AUTOFIN_SMTP_TLS": "none"})
+
+
+def test_safe_production_settings_start_with_hardened_defaults():
+    settings = load_settings(SAFE_PRODUCTION)
+    assert settings.is_production and settings.cookie_secure
+    assert not settings.graphiql and not settings.introspection and not settings.mail_sink
+    assert not settings.embedded_worker
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("AUTOFIN_PORT", "eighty"), ("AUTOFIN_GRAPHIQL", "maybe"), ("AUTOFIN_ENV", "staging"), ("AUTOFIN_SMTP_TLS", "ssl")],
+)
+def test_malformed_values_name_the_variable(variable, value):
+    with pytest.raises(ConfigError, match=variable):
+        load_settings({variable: value})
+
+
+def test_cors_origins_are_a_comma_list():
+    assert load_settings({"AUTOFIN_CORS_ORIGINS": "https://a.example, https://b.example"}).cors_origins == (
+        "https://a.example",
+        "https://b.example",
+    )
+
+
+def test_smtp_password_is_not_in_repr():
+    assert "hunter2" not in repr(load_settings({"AUTOFIN_SMTP_PASSWORD": "hunter2"}))
