@@ -45,6 +45,7 @@ class Contract(Model):
     cap_cost_reduction = MoneyField(null=True)
     residual_value = MoneyField(null=True)
     money_factor = fields.DecimalField(max_digits=8, decimal_places=6, null=True)
+    # A fraction, not percent: 0.0825 is 8.25 % (APR above is in percent, as disclosed).
     sales_tax_rate = fields.DecimalField(max_digits=6, decimal_places=4, null=True)
     annual_mileage_allowance = fields.IntField(null=True)
     excess_mileage_rate = MoneyField(null=True)

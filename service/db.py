@@ -56,11 +56,16 @@ def is_sqlite(database_url: str) -> bool:
 
 
 async def init_db(database_url: str) -> None:
-    await Tortoise.init(config=tortoise_config(database_url))
+    # Tortoise 1.x keeps its connections in a context variable; uvicorn runs the lifespan in
+    # another task than the requests, so they need the global fallback (what RegisterTortoise
+    # does for the same reason).
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
 
 
 async def close_db() -> None:
-    await connections.close_all(discard=True)
+    # Closes the connections and clears the global fallback context (connections.close_all
+    # would leave it set, and the next init in this process would be refused).
+    await Tortoise.close_connections()
 
 
 async def migrate(

@@ -234,7 +234,7 @@ async def seed_demo(services: Services, *, progress: Callable[[str], None] = pri
     """
     if not await database_is_empty():
         raise DemoDataError("the database is not empty; the demo seed only runs on an empty database")
-    logins = _login_plan()
+    logins = demo_logins()
     # Hashing first keeps the (slow, argon2) work outside the transaction and its locks.
     hashes = await asyncio.gather(*(services.passwords.hash(login.password) for login in logins))
     progress(f"password hashes {len(hashes)}/{len(logins)}")
@@ -243,33 +243,43 @@ async def seed_demo(services: Services, *, progress: Callable[[str], None] = pri
         if not await database_is_empty(conn):  # lost a race with another writer
             raise DemoDataError("the database is not empty; the demo seed only runs on an empty database")
         counts = await seeder.run(conn, dict(zip((login.username for login in logins), hashes)))
-    return DemoSummary(logins=[_describe(login, seeder) for login in logins], counts=counts)
+    return DemoSummary(logins=logins, counts=counts)
 
 
-def format_logins(summary: DemoSummary) -> str:
-    """The demo logins as a small aligned table for the console."""
+def format_logins(summary: DemoSummary | None = None) -> str:
+    """The demo logins as a small aligned table for the console.
+
+    Without a summary it lists the planned logins (they are the same on every run), so
+    `autofin serve` can show them for a database seeded earlier.
+    """
     header = DemoLogin("username", "password", "role", "description")
-    rows = [header, *summary.logins]
+    rows = [header, *(summary.logins if summary else demo_logins())]
     widths = [max(len(row[column]) for row in rows) for column in range(3)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths)) + "  " + row[3] for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths) + "  " + "-" * len(header.description))
     return "\n".join(line.rstrip() for line in lines)
 
 
-def _login_plan() -> list[DemoLogin]:
-    """Registered customers first, then one login per staff role (descriptions filled in later)."""
+def demo_logins() -> list[DemoLogin]:
+    """Registered customers first, then one login per staff role. Pure: the plan fixes them all."""
     customers = [
-        DemoLogin(normalize_username(p.first), demo_password(normalize_username(p.first)), Role.CUSTOMER.value, "")
+        DemoLogin(normalize_username(p.first), demo_password(normalize_username(p.first)), Role.CUSTOMER.value,
+                  _customer_description(p))
         for p in CUSTOMERS if p.registered
     ]
     staff = [DemoLogin(name, demo_password(name), role.value, text) for name, role, text in STAFF]
     return customers + staff
 
 
-def _describe(login: DemoLogin, seeder: _Seeder) -> DemoLogin:
-    if login.role != Role.CUSTOMER.value:
-        return login
-    return login._replace(description=seeder.descriptions[login.username])
+def _customer_description(person: PersonPlan) -> str:
+    """'Alice Johnson: loan 2023 Honda Civic, lease 2024 Toyota RAV4' for the logins table."""
+    labels = {vehicle.key: vehicle.label for vehicle in VEHICLES}
+    deals = [
+        f"{plan.kind.value.lower()} {labels[plan.vehicle]}" + (f" with {plan.co_customer}" if plan.co_customer else "")
+        for plan in CONTRACTS if person.first in (plan.customer, plan.co_customer)
+    ]
+    eventful = any(p.story.late_on or p.story.nsf_on for p in CONTRACTS if p.customer == person.first)
+    return f"{person.first} {person.last}: {', '.join(deals)}" + (" (late fee, returned payment)" if eventful else "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -319,7 +329,6 @@ class _Seeder:
         self.conn: BaseDBAsyncClient | None = None
         self.customers: dict[str, Customer] = {}
         self.vehicles: dict[str, Vehicle] = {}
-        self.descriptions: dict[str, str] = {}
         self.ledger_count = 0
 
     async def run(self, conn: BaseDBAsyncClient, hashes: dict[str, str]) -> dict[str, int]:
@@ -332,7 +341,6 @@ class _Seeder:
             await self._history(contract, plan.story)
         self.progress(f"ledger entries {self.ledger_count}")
         users = await self._users(dealership, hashes)
-        self._describe_customers(contracts)
         return {"dealerships": 1, "customers": len(self.customers), "vehicles": len(self.vehicles),
                 "contracts": len(contracts), "ledger_entries": self.ledger_count, "users": users}
 
@@ -515,14 +523,3 @@ class _Seeder:
                     **links) -> User:
         return await User.create(using_db=self.conn, username=username, email=email, role=role,
                                  password_hash=hashes[username], email_verified_at=now, created_at=now, **links)
-
-    def _describe_customers(self, contracts: list[Contract]) -> None:
-        """'Alice Johnson: loan 2023 Honda Civic, lease 2024 Toyota RAV4' for the logins table."""
-        labels = {plan.key: plan.label for plan in VEHICLES}
-        for plan in CUSTOMERS:
-            deals = [f"{c.kind.value.lower()} {labels[p.vehicle]}" + (f" (co-buyer {p.co_customer})" if p.co_customer else "")
-                     for c, p in zip(contracts, CONTRACTS) if p.customer == plan.first]
-            deals += [f"co-buyer on {p.customer}'s {labels[p.vehicle]}" for p in CONTRACTS if p.co_customer == plan.first]
-            story = " (late fee, returned payment)" if any(
-                p.story.late_on or p.story.nsf_on for p in CONTRACTS if p.customer == plan.first) else ""
-            self.descriptions[normalize_username(plan.first)] = f"{plan.first} {plan.last}: {', '.join(deals)}{story}"

@@ -1,0 +1,133 @@
+"""Retail installment loans: level payment, amortization schedule and TILA disclosures.
+
+Pure Decimal arithmetic following finance-notes.md: every posted amount (payment, a period's
+interest) is rounded half-up to the cent, and the final installment absorbs the rounding so the
+schedule ends at exactly 0.00. The APR by Appendix J is a separate concern (not here).
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, localcontext
+
+from finance.money import CENT, ZERO, MoneyError, as_decimal, round_money
+
+# Enough digits that (1 + r)^-n is exact to far below a cent for any realistic term.
+PRECISION = 40
+MAX_TERM_MONTHS = 600
+
+
+@dataclass(frozen=True)
+class ScheduledInstallment:
+    number: int
+    due_date: date
+    payment: Decimal
+    interest: Decimal
+    principal: Decimal
+    balance_after: Decimal
+
+
+@dataclass(frozen=True)
+class TilaDisclosure:
+    """The Regulation Z §1026.18 amounts that follow from a schedule (APR comes separately)."""
+
+    amount_financed: Decimal
+    finance_charge: Decimal
+    total_of_payments: Decimal
+
+
+def add_months(start: date, months: int) -> date:
+    """`start` moved by whole months, keeping its day-of-month and clamping to the month's end.
+
+    Always computed from the original date (not chained), so Jan 31 → Feb 28 → Mar 31.
+    """
+    index = start.year * 12 + (start.month - 1) + months
+    year, month = divmod(index, 12)
+    last_day = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(start.day, last_day))
+
+
+def _principal(value: Decimal | int | str) -> Decimal:
+    """A positive amount in whole cents (MoneyError for floats and non-numbers)."""
+    amount = as_decimal(value)
+    if amount <= ZERO:
+        raise MoneyError(f"principal must be positive, got {amount}")
+    if amount != amount.quantize(CENT):
+        raise MoneyError(f"principal {amount} has fractions of a cent")
+    return amount
+
+
+def _apr(value: Decimal | int | str) -> Decimal:
+    """APR in percent, 0 <= APR < 100 (anything above is a typo for a fraction or a bug)."""
+    rate = as_decimal(value)
+    if not ZERO <= rate < 100:
+        raise ValueError(f"APR must be a percentage between 0 and 100, got {rate}")
+    return rate
+
+
+def _term(value: int) -> int:
+    # bool is an int in Python; a term of True months is a bug, not a term.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"term must be an int number of months, not {type(value).__name__}")
+    if not 1 <= value <= MAX_TERM_MONTHS:
+        raise ValueError(f"term must be 1..{MAX_TERM_MONTHS} months, got {value}")
+    return value
+
+
+def monthly_rate(apr_percent: Decimal) -> Decimal:
+    """r = APR / 100 / 12, unrounded (rounding happens only on posted amounts)."""
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        return apr_percent / Decimal(1200)
+
+
+def level_payment(principal: Decimal, apr_percent: Decimal, term_months: int) -> Decimal:
+    """The level monthly payment round(P·r / (1 − (1+r)^−n)); round(P/n) at APR 0."""
+    amount, apr, n = _principal(principal), _apr(apr_percent), _term(term_months)
+    if apr == ZERO:
+        return round_money(amount / n)
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        r = monthly_rate(apr)
+        exact = amount * r / (1 - (1 + r) ** -n)
+        return round_money(exact)
+
+
+def amortization_schedule(
+    principal: Decimal, apr_percent: Decimal, term_months: int, first_payment_date: date
+) -> list[ScheduledInstallment]:
+    """The installments of a level-payment loan, ending at a balance of exactly 0.00.
+
+    Each period's interest is round(balance·r); the last installment is balance + interest.
+    """
+    if not isinstance(first_payment_date, date):
+        raise ValueError("first_payment_date must be a date")
+    payment = level_payment(principal, apr_percent, term_months)
+    balance, r = _principal(principal), monthly_rate(_apr(apr_percent))
+    schedule: list[ScheduledInstallment] = []
+    for number in range(1, term_months + 1):
+        interest = round_money(balance * r)
+        last = number == term_months
+        principal_part = balance if last else payment - interest
+        if principal_part > balance:
+            # Only for amounts of a few cents over long terms, where the rounded payment
+            # would repay the loan early; such a loan cannot have a level payment.
+            raise ValueError(f"principal {principal} is too small for a {term_months}-month schedule")
+        balance -= principal_part
+        schedule.append(ScheduledInstallment(
+            number=number, due_date=add_months(first_payment_date, number - 1),
+            payment=principal_part + interest, interest=interest, principal=principal_part,
+            balance_after=balance,
+        ))
+    return schedule
+
+
+def disclosures(schedule: list[ScheduledInstallment], amount_financed: Decimal) -> TilaDisclosure:
+    """Total of payments is the sum of the scheduled payments; finance charge = total − financed."""
+    if not schedule:
+        raise ValueError("a schedule needs at least one installment")
+    financed = _principal(amount_financed)
+    total = sum((item.payment for item in schedule), ZERO)
+    return TilaDisclosure(amount_financed=financed, finance_charge=total - financed, total_of_payments=total)
