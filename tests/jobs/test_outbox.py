@@ -119,3 +119,22 @@ async def test_html_body_escapes_customer_data(db, clock):
 async def test_header_injection_in_recipient_is_refused(db, clock):
     with pytest.raises(ValueError):
         await _enqueue(clock, recipient="a@example.com\r\nBcc: everyone@example.com")
+
+
+async def test_embedded_mail_sink_stores_each_message_as_a_file(db, clock, settings_env, tmp_path):
+    from jobs.worker import Worker
+    from service.container import Services
+    from service.mail_sink import start_mail_sink
+
+    port = free_port()
+    sink = start_mail_sink(tmp_path / "mail", "127.0.0.1", port)
+    try:
+        services = Services(load_settings({**settings_env, "AUTOFIN_SMTP_PORT": str(port)}), clock=clock)
+        await _enqueue(clock, first_name="Sam")
+        await Worker(services).run_once()
+    finally:
+        sink.stop()
+    files = list((tmp_path / "mail").glob("*.eml"))
+    assert len(files) == 1
+    stored = email.message_from_bytes(files[0].read_bytes(), policy=policy.default)
+    assert stored["Subject"] == "Welcome to autofin, Sam" and stored["To"] == "alice@example.com"
