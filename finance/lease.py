@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from finance.money import CENT, ZERO, MoneyError, as_decimal, round_money
+from finance.inputs import rate_below, whole_cents
+from finance.inputs import term_months as checked_term
+from finance.money import ZERO, round_money
 
 MAX_TERM_MONTHS = 120
 # A money factor of 0.01 is already a 24 % APR; anything near 1 is an APR typed by mistake.
@@ -30,31 +32,6 @@ class LeasePayment:
     apr_equivalent: Decimal
 
 
-def _amount(name: str, value: Decimal | int | str) -> Decimal:
-    """A non-negative amount in whole cents (MoneyError for floats and non-numbers)."""
-    amount = as_decimal(value)
-    if amount < ZERO:
-        raise MoneyError(f"{name} must not be negative, got {amount}")
-    if amount != amount.quantize(CENT):
-        raise MoneyError(f"{name} {amount} has fractions of a cent")
-    return amount
-
-
-def _rate(name: str, value: Decimal | int | str, upper: Decimal) -> Decimal:
-    rate = as_decimal(value)
-    if not ZERO <= rate < upper:
-        raise ValueError(f"{name} must be in [0, {upper}), got {rate}")
-    return rate
-
-
-def _term(value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"term must be an int number of months, not {type(value).__name__}")
-    if not 1 <= value <= MAX_TERM_MONTHS:
-        raise ValueError(f"term must be 1..{MAX_TERM_MONTHS} months, got {value}")
-    return value
-
-
 def lease_payment(
     gross_cap_cost: Decimal,
     cap_cost_reduction: Decimal,
@@ -64,12 +41,12 @@ def lease_payment(
     tax_rate: Decimal,
 ) -> LeasePayment:
     """The monthly lease payment and its parts; ValueError/MoneyError on inconsistent terms."""
-    gross = _amount("gross cap cost", gross_cap_cost)
-    reduction = _amount("cap cost reduction", cap_cost_reduction)
-    residual = _amount("residual value", residual_value)
-    factor = _rate("money factor", money_factor, MAX_MONEY_FACTOR)
-    tax = _rate("tax rate (a fraction, 0.0825 for 8.25 %)", tax_rate, Decimal(1))
-    n = _term(term_months)
+    gross = whole_cents("gross cap cost", gross_cap_cost)
+    reduction = whole_cents("cap cost reduction", cap_cost_reduction)
+    residual = whole_cents("residual value", residual_value)
+    factor = rate_below("money factor", money_factor, MAX_MONEY_FACTOR)
+    tax = rate_below("tax rate (a fraction, 0.0825 for 8.25 %)", tax_rate, Decimal(1))
+    n = checked_term(term_months, MAX_TERM_MONTHS)
     adjusted = gross - reduction
     if adjusted <= ZERO:
         raise ValueError("cap cost reduction must be less than the gross cap cost")

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
 
-from finance.money import CENT, ZERO, MoneyError, as_decimal, round_money
+from finance.inputs import rate_below, term_months, whole_cents
+from finance.money import ZERO, round_money
 
 # Enough digits that (1 + r)^-n is exact to far below a cent for any realistic term.
 PRECISION = 40
@@ -50,30 +51,16 @@ def add_months(start: date, months: int) -> date:
 
 
 def _principal(value: Decimal | int | str) -> Decimal:
-    """A positive amount in whole cents (MoneyError for floats and non-numbers)."""
-    amount = as_decimal(value)
-    if amount <= ZERO:
-        raise MoneyError(f"principal must be positive, got {amount}")
-    if amount != amount.quantize(CENT):
-        raise MoneyError(f"principal {amount} has fractions of a cent")
-    return amount
+    return whole_cents("principal", value, positive=True)
 
 
 def _apr(value: Decimal | int | str) -> Decimal:
     """APR in percent, 0 <= APR < 100 (anything above is a typo for a fraction or a bug)."""
-    rate = as_decimal(value)
-    if not ZERO <= rate < 100:
-        raise ValueError(f"APR must be a percentage between 0 and 100, got {rate}")
-    return rate
+    return rate_below("APR (percent)", value, 100)
 
 
 def _term(value: int) -> int:
-    # bool is an int in Python; a term of True months is a bug, not a term.
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"term must be an int number of months, not {type(value).__name__}")
-    if not 1 <= value <= MAX_TERM_MONTHS:
-        raise ValueError(f"term must be 1..{MAX_TERM_MONTHS} months, got {value}")
-    return value
+    return term_months(value, MAX_TERM_MONTHS)
 
 
 def monthly_rate(apr_percent: Decimal) -> Decimal:

@@ -65,3 +65,14 @@ def test_cors_origins_are_a_comma_list():
 
 def test_smtp_password_is_not_in_repr():
     assert "hunter2" not in repr(load_settings({"AUTOFIN_SMTP_PASSWORD": "hunter2"}))
+
+
+def test_serve_refuses_to_start_in_production_and_says_why(monkeypatch, capsys):
+    from service import cli
+
+    monkeypatch.setenv("AUTOFIN_ENV", "production")
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["serve"])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "refusing to start in production" in error and "AUTOFIN_SECRET_KEY" in error
