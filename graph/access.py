@@ -17,7 +17,8 @@ class AudiencePermission(BasePermission):
         self.audience = audience
 
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
-        return self.audience.admits(info.context.user)
+        context = info.context
+        return self.audience.admits(context.user) or self.audience.admits_enrolling(context.enrolling_user)
 
     def on_unauthorized(self) -> None:
         raise ClientFacingError(

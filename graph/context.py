@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 from starlette.responses import Response
 
+from auth.audit import Origin
 from auth.sessions import csrf_matches, find_session
 from graph.loaders import Loaders
 from models import Session, User
-from models.enums import SessionKind
+from models.enums import SessionKind, SessionScope
 from service.container import Services
 from service.logs import current_request_id
 
@@ -24,7 +25,10 @@ class Context:
     response: Response
     services: Services
     session: Session | None = None
+    # The signed-in user of a FULL session. A staff member who still has to enrol MFA has a
+    # session of scope MFA_ENROLMENT: `user` stays None and `enrolling_user` is set instead.
     user: User | None = None
+    enrolling_user: User | None = None
     loaders: Loaders = field(default_factory=Loaders)
 
     @property
@@ -38,6 +42,10 @@ class Context:
     @property
     def user_agent(self) -> str:
         return self.request.headers.get("user-agent", "")[:255]
+
+    @property
+    def origin(self) -> Origin:
+        return Origin(ip=self.client_ip, user_agent=self.user_agent)
 
     def _cookie_name(self, base: str) -> str:
         # The __Host- prefix pins a Secure cookie to this exact host and path.
@@ -69,7 +77,10 @@ async def build_context(request: Request, response: Response, services: Services
     session = await _authenticate(request, context)
     if session is not None:
         context.session = session
-        context.user = session.user
+        if session.scope == SessionScope.MFA_ENROLMENT:
+            context.enrolling_user = session.user
+        else:
+            context.user = session.user
     return context
 
 

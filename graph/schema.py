@@ -56,7 +56,12 @@ class Query:
         return DealerDesk(dealership_id=info.context.user.dealership_id)
 
 
-Mutation = merge_types("Mutation", (IdentityMutations,))
+# Mutations by domain, merged into one Mutation type. One import and one entry per module.
+MUTATION_TYPES: tuple = (
+    IdentityMutations,
+    # -- more mutation types here --
+)
+Mutation = merge_types("Mutation", MUTATION_TYPES)
 Mutation.__strawberry_definition__.description = (
     "Changes. Each takes one `input` and returns a payload with `errors`; when `errors` is not empty, nothing changed."
 )

@@ -5,14 +5,23 @@ from models.identity import Session, User
 from models.ledger import LedgerEntry
 from models.outbox import OutboxMessage
 from models.parties import Customer, Dealership
+from models.preferences import CommunicationPreferences
+from models.security import AttemptCounter, AuditChainHead, AuditEvent, KnownDevice, OneTimeToken, RecoveryCode
 from models.vehicles import Vehicle
 
 __all__ = [
+    "AttemptCounter",
+    "AuditChainHead",
+    "AuditEvent",
+    "CommunicationPreferences",
     "Contract",
     "Customer",
     "Dealership",
+    "KnownDevice",
     "LedgerEntry",
+    "OneTimeToken",
     "OutboxMessage",
+    "RecoveryCode",
     "Session",
     "User",
     "Vehicle",

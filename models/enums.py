@@ -56,3 +56,21 @@ class OutboxStatus(str, Enum):
     SENDING = "SENDING"
     SENT = "SENT"
     DEAD = "DEAD"
+
+
+class SessionScope(str, Enum):
+    """FULL: a normal session. MFA_ENROLMENT: staff who must enrol MFA before anything else."""
+
+    FULL = "FULL"
+    MFA_ENROLMENT = "MFA_ENROLMENT"
+
+
+class TokenPurpose(str, Enum):
+    """What a single-use emailed (or challenge) token may be used for."""
+
+    EMAIL_VERIFICATION = "EMAIL_VERIFICATION"
+    REGISTRATION_LINK = "REGISTRATION_LINK"
+    PASSWORD_RESET = "PASSWORD_RESET"
+    MFA_CHALLENGE = "MFA_CHALLENGE"
+    STAFF_SETUP = "STAFF_SETUP"
+    EMAIL_CHANGE = "EMAIL_CHANGE"

@@ -4,7 +4,7 @@ from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
 
-from models.enums import Role, SessionKind
+from models.enums import Role, SessionKind, SessionScope
 
 
 class User(Model):
@@ -24,6 +24,13 @@ class User(Model):
     )
     is_active = fields.BooleanField(default=True)
     email_verified_at = fields.DatetimeField(null=True)
+    password_changed_at = fields.DatetimeField(null=True)
+    # TOTP: the secret is AES-GCM encrypted (auth/crypto.py); a pending one awaits its first code.
+    mfa_secret_encrypted = fields.TextField(null=True)
+    mfa_pending_secret_encrypted = fields.TextField(null=True)
+    mfa_enabled_at = fields.DatetimeField(null=True)
+    # The last accepted TOTP time step: a code at or before it is a replay.
+    mfa_last_step = fields.BigIntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -47,6 +54,9 @@ class Session(Model):
     user = fields.ForeignKeyField("autofin.User", related_name="sessions", on_delete=fields.CASCADE)
     token_hash = fields.CharField(max_length=64, unique=True)
     kind = fields.CharEnumField(SessionKind, max_length=8)
+    scope = fields.CharEnumField(SessionScope, max_length=16, default=SessionScope.FULL)
+    # Step-up: when the user last proved a password or TOTP code in this session.
+    reauthenticated_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
     last_seen_at = fields.DatetimeField()
     expires_at = fields.DatetimeField()

@@ -80,6 +80,11 @@ class Settings:
     introspection: bool = True
     # Run the background worker inside the web process (the embedded default).
     embedded_worker: bool = True
+    # Where emailed links point: the customer portal app, which calls the matching mutation.
+    portal_url: str = "http://127.0.0.1:8000/portal"
+    # Proof-of-work challenge after repeated failed sign-ins: the largest number a client may
+    # have to try (about 0.1 s of SHA-256 in a browser at the default).
+    challenge_max_number: int = 100_000
     # argon2id cost; tests lower it through AUTOFIN_ARGON2_PROFILE=cheapest.
     argon2_profile: str = "default"
     log_level: str = "INFO"
@@ -163,6 +168,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         graphiql=_bool(get("AUTOFIN_GRAPHIQL", not production), "AUTOFIN_GRAPHIQL"),
         introspection=_bool(get("AUTOFIN_INTROSPECTION", not production), "AUTOFIN_INTROSPECTION"),
         embedded_worker=_bool(get("AUTOFIN_EMBEDDED_WORKER", not production), "AUTOFIN_EMBEDDED_WORKER"),
+        portal_url=get("AUTOFIN_PORTAL_URL", base.portal_url).rstrip("/"),
+        challenge_max_number=_int(get("AUTOFIN_CHALLENGE_MAX_NUMBER", base.challenge_max_number),
+                                  "AUTOFIN_CHALLENGE_MAX_NUMBER"),
         argon2_profile=get("AUTOFIN_ARGON2_PROFILE", base.argon2_profile),
         log_level=get("AUTOFIN_LOG_LEVEL", base.log_level).upper(),
     )

@@ -265,3 +265,45 @@ def count_queries() -> Iterator[QueryCounter]:
     finally:
         logger.removeHandler(counter)
         logger.setLevel(previous)
+
+
+@dataclass
+class Mailbox:
+    """Delivers the outbox over real SMTP (aiosmtpd) and hands back the parsed messages."""
+
+    services: Services
+    server: SmtpRecorder
+    seen: int = 0
+
+    async def deliver(self) -> list:
+        """Send every due outbox message and return the messages that arrived since last call."""
+        import email
+        from email import policy
+
+        from jobs.outbox import SmtpTransport, deliver_due
+
+        settings = load_settings({"AUTOFIN_SMTP_PORT": str(self.server.port)})
+        await deliver_due(clock=self.services.clock, transport=SmtpTransport(settings),
+                          sender=self.services.settings.mail_from, worker_id="test-mailbox")
+        new = self.server.messages[self.seen:]
+        self.seen = len(self.server.messages)
+        return [email.message_from_bytes(m.original_content, policy=policy.default) for m in new]
+
+    @staticmethod
+    def text(message) -> str:
+        return message.get_body(preferencelist=("plain",)).get_content()
+
+    @classmethod
+    def link_param(cls, message, name: str = "token") -> str:
+        """The value of `name` in the first portal link of the message's text part."""
+        import re
+        from urllib.parse import parse_qs, urlsplit
+
+        match = re.search(r"https?://\S+", cls.text(message))
+        assert match, f"no link in message {message['Subject']!r}"
+        return parse_qs(urlsplit(match.group(0)).query)[name][0]
+
+
+@pytest.fixture
+def mailbox(services: Services, smtp_server: SmtpRecorder) -> Mailbox:
+    return Mailbox(services, smtp_server)
