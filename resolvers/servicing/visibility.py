@@ -8,7 +8,7 @@ entry points.
 
 from __future__ import annotations
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from models import Contract, Customer, LedgerEntry, User, Vehicle
@@ -36,8 +36,8 @@ def customers_visible_to(user: User | None) -> QuerySet[Customer]:
 
 
 def vehicles_visible_to(user: User | None) -> QuerySet[Vehicle]:
-    return Vehicle.filter(id__in=contracts_visible_to(user).values("vehicle_id"))
+    return Vehicle.filter(id__in=Subquery(contracts_visible_to(user).values("vehicle_id")))
 
 
 def ledger_visible_to(user: User | None) -> QuerySet[LedgerEntry]:
-    return LedgerEntry.filter(contract_id__in=contracts_visible_to(user).values("id"))
+    return LedgerEntry.filter(contract_id__in=Subquery(contracts_visible_to(user).values("id")))
