@@ -42,8 +42,10 @@ def user_errors(problems: list[Problem]) -> list[UserError]:
 
 
 def is_client_error(error: GraphQLError) -> bool:
-    """Errors made by the request itself (no original exception, or one meant for the client)."""
-    return error.original_error is None or isinstance(error.original_error, ClientFacingError)
+    """Errors made by the request itself: no original exception, one meant for the client, or a
+    GraphQL error graphql-core wrapped (e.g. a variable whose input does not coerce)."""
+    original = error.original_error
+    return original is None or isinstance(original, (ClientFacingError, GraphQLError))
 
 
 class MaskUnexpectedErrors(MaskErrors):

@@ -54,3 +54,10 @@ def test_json_log_drops_secret_looking_fields():
     record.outbox_id = 7
     line = json.loads(JsonFormatter().format(record))
     assert "password" not in line and "session_token" not in line and line["outbox_id"] == 7
+
+
+async def test_variables_that_do_not_coerce_are_a_client_error(client):
+    query = "mutation($input: LoginInput!) { login(input: $input) { errors { code } } }"
+    body = (await client.post(query, {"input": {"username": "x", "password": "y", "unknownField": 1}})).json()
+    assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    assert "unknownField" in body["errors"][0]["message"]
