@@ -14,7 +14,14 @@ from auth.permissions import DEALERS, EVERYONE, SIGNED_IN
 from graph.access import allow
 from graph.dealers.types import DealerDesk, DealershipType
 from graph.errors import MaskUnexpectedErrors, log_unexpected_errors
+from graph.identity.account import AccountMutations
+from graph.identity.account_types import SecurityEventType, SessionType
 from graph.identity.mutations import IdentityMutations
+from graph.identity.mfa import MfaMutations
+from graph.identity.mutations import LoginChallenge, login_challenge
+from graph.identity.recovery import RecoveryMutations
+from graph.identity.registration import RegistrationMutations
+from graph.identity.staff import StaffMutations
 from graph.identity.types import UserType
 from graph.limits import limit_extensions
 from graph.nodes import MAX_NODES
@@ -23,6 +30,7 @@ from resolvers.errors import ClientFacingError, ErrorCode
 from service.config import Settings
 
 NODE_TYPES = [UserType, CustomerType, ContractType, VehicleType, LedgerTransactionType, DealershipType]
+NODE_TYPES += [SessionType, SecurityEventType]  # resolve_nodes: the viewer's own rows only
 
 
 async def _resolve_global_id(info: Info, gid: relay.GlobalID):
@@ -37,6 +45,13 @@ class Query:
     async def viewer(self, info: Info) -> UserType | None:
         user = info.context.user
         return UserType.from_model(user) if user else None
+
+    @strawberry.field(
+        extensions=[allow(EVERYONE)],
+        description="A fresh proof-of-work challenge for `login` (needed after repeated failed sign-ins).",
+    )
+    def login_challenge(self, info: Info) -> LoginChallenge:
+        return login_challenge(info)
 
     @strawberry.field(
         extensions=[allow(SIGNED_IN)],
@@ -59,6 +74,11 @@ class Query:
 # Mutations by domain, merged into one Mutation type. One import and one entry per module.
 MUTATION_TYPES: tuple = (
     IdentityMutations,
+    AccountMutations,
+    RegistrationMutations,
+    RecoveryMutations,
+    StaffMutations,
+    MfaMutations,
     # -- more mutation types here --
 )
 Mutation = merge_types("Mutation", MUTATION_TYPES)

@@ -162,6 +162,90 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify_audit(args: argparse.Namespace) -> int:
+    """Recompute the audit log's hash chain; exit 1 when a row was edited or removed."""
+    from auth.audit import verify_chain
+    from service import db
+
+    settings = _settings()
+
+    async def run():
+        await db.init_db(settings.database_url)
+        try:
+            return await verify_chain()
+        finally:
+            await db.close_db()
+
+    report = asyncio.run(run())
+    if report.ok:
+        print(f"autofin: audit log intact ({report.events} events verified)")
+        return 0
+    where = f" at event {report.first_bad_id}" if report.first_bad_id is not None else ""
+    print(f"autofin: audit log BROKEN{where} after {report.events} good events: {report.reason}", file=sys.stderr)
+    return 1
+
+
+def cmd_create_staff(args: argparse.Namespace) -> int:
+    """Create a staff account (the same rule as the createStaffUser mutation) and email its set-up link."""
+    from auth.audit import Origin
+    from graph.servicing.types import mask_email
+    from models import Dealership
+    from models.enums import Role
+    from resolvers.identity.staff import create_staff_user
+    from service import db
+    from service.container import Services
+
+    settings = _settings()
+
+    async def run():
+        await db.init_db(settings.database_url)
+        try:
+            dealership = await Dealership.get_or_none(code=args.dealership) if args.dealership else None
+            return await create_staff_user(
+                Services(settings), actor=None, username=args.username, email=args.email, role=Role(args.role),
+                dealership_id=dealership.id if dealership else None, dealership_given=args.dealership is not None,
+                origin=Origin(ip="", user_agent="autofin create-staff"),
+            )
+        finally:
+            await db.close_db()
+
+    outcome = asyncio.run(run())
+    if outcome.problems:
+        for problem in outcome.problems:
+            where = f" ({'.'.join(problem.field)})" if problem.field else ""
+            print(f"autofin: {problem.code.value}{where}: {problem.message}", file=sys.stderr)
+        return 1
+    user = outcome.value
+    print(f"autofin: created {user.role.value} {user.username}; a set-up link (single use, 72 hours) was emailed "
+          f"to {mask_email(user.email)}.")
+    if settings.mail_sink:
+        print(f"  development: the worker delivers it to the mail sink, which stores it under {settings.mail_dir}")
+    return 0
+
+
+def cmd_demo_totp(args: argparse.Namespace) -> int:
+    """Development only: the current code of a demo staff login, whose TOTP secret is derived
+    from its name (service/demo_data.py), so staff can be explored in GraphiQL."""
+    from auth.totp import INTERVAL, current_code
+    from service.clock import SystemClock
+    from service.demo_data import STAFF, demo_totp_secret
+
+    settings = _settings()
+    if settings.is_production:
+        print("autofin: demo TOTP codes exist only outside production", file=sys.stderr)
+        return 2
+    names = [name for name, _, _ in STAFF]
+    if args.username not in names:
+        print(f"autofin: {args.username!r} is not a demo staff login; choose one of {', '.join(names)}",
+              file=sys.stderr)
+        return 2
+    clock = SystemClock()
+    left = INTERVAL - int(clock.now().timestamp()) % INTERVAL
+    print(current_code(demo_totp_secret(args.username), clock))
+    print(f"  valid about {left} more seconds (and the 30 s after); each code signs in once", file=sys.stderr)
+    return 0
+
+
 def _describe_db(settings: Settings) -> str:
     if settings.is_sqlite:
         return f"SQLite file {settings.database_url.removeprefix('sqlite://')}"
@@ -184,6 +268,20 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--poll-seconds", type=float, default=1.0)
     worker.set_defaults(func=cmd_worker)
 
+    sub.add_parser("verify-audit", help="check the audit log's hash chain (exit 1 when broken)").set_defaults(
+        func=cmd_verify_audit
+    )
+    from models.enums import STAFF_ROLES  # a plain enum module: cheap to import here
+
+    staff = sub.add_parser("create-staff", help="create a staff account and email its set-up link")
+    staff.add_argument("--username", required=True)
+    staff.add_argument("--email", required=True)
+    staff.add_argument("--role", required=True, choices=sorted(r.value for r in STAFF_ROLES))
+    staff.add_argument("--dealership", default=None, help="dealership code (dealer roles only)")
+    staff.set_defaults(func=cmd_create_staff)
+    totp = sub.add_parser("demo-totp", help="(development) print the current TOTP code of a demo staff login")
+    totp.add_argument("username", help="a seeded staff user, e.g. admin or dealer")
+    totp.set_defaults(func=cmd_demo_totp)
     sub.add_parser("migrate", help="apply committed database migrations").set_defaults(func=cmd_migrate)
 
     make = sub.add_parser("makemigrations", help="(developers) write a migration for model changes")

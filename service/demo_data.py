@@ -11,6 +11,8 @@ each payment posts the schedule's split.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from typing import NamedTuple
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from auth.totp import encrypt_secret
 from auth.usernames import normalize_username
 from finance.lease import lease_payment
 from finance.loan import add_months, amortization_schedule
@@ -172,6 +175,14 @@ class DemoSummary:
 def demo_password(username: str) -> str:
     """Demo passwords are public on purpose: `demo-password-<username>`."""
     return f"demo-password-{username}"
+
+
+def demo_totp_secret(username: str) -> str:
+    """Staff must sign in with TOTP, so each demo staff login has MFA on with a secret derived from
+    its name: public on purpose, like the passwords. `autofin demo-totp <username>` prints the
+    current code (development only)."""
+    digest = hashlib.sha256(f"autofin-demo-totp:{username}".encode("utf-8")).digest()[:20]
+    return base64.b32encode(digest).decode("ascii")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -514,7 +525,9 @@ class _Seeder:
                 created += 1
         for username, role, _ in STAFF:
             links = {"dealership": dealership} if role in (Role.DEALER_USER, Role.DEALER_ADMIN) else {}
-            await self._user(username, f"{username}@autofin.example", role, hashes, now, **links)
+            mfa = dict(mfa_secret_encrypted=encrypt_secret(self.services.cipher, demo_totp_secret(username)),
+                       mfa_enabled_at=now)
+            await self._user(username, f"{username}@autofin.example", role, hashes, now, **links, **mfa)
             created += 1
         self.progress(f"users {created}/{len(hashes)}")
         return created

@@ -10,9 +10,28 @@ from strawberry.types import Info
 
 from graph import enums
 from graph.dealers.types import DealershipType
+from graph.identity.account_types import (
+    EVENT_ORDER,
+    SESSION_ORDER,
+    CommunicationPreferencesType,
+    SecurityEventConnection,
+    SecurityEventType,
+    SessionConnection,
+    SessionType,
+)
 from graph.nodes import visible_nodes
+from graph.pagination import PAGE_ARGS_DESCRIPTION, paginate
 from graph.servicing.types import CustomerType, mask_email
 from models import User
+from resolvers.errors import ClientFacingError, ErrorCode
+from resolvers.identity import preferences, security_events
+from resolvers.identity.sessions import live_sessions_of
+
+
+def _own(user_type: UserType, info: Info) -> User | None:
+    """The signed-in user when `user_type` is them; account internals are shown to no one else."""
+    user = info.context.user
+    return user if user is not None and user.id == user_type.id else None
 
 
 @strawberry.type(name="User", description="A login. Reach your own data through `viewer`.")
@@ -21,6 +40,10 @@ class UserType(relay.Node):
     username: str = strawberry.field(description="The user ID used to sign in.")
     role: enums.Role = strawberry.field(description="What this user may do.")  # type: ignore[valid-type]
     masked_email: str = strawberry.field(description="Email on file, mostly hidden (e.g. a***@example.com).")
+
+    @strawberry.field(description="True when two-step verification (TOTP) is on: sign-in then needs a code.")
+    async def mfa_enabled(self, info: Info) -> bool:
+        return await User.filter(id=self.id, mfa_enabled_at__isnull=False).exists()
     customer_id: strawberry.Private[int | None]
     dealership_id: strawberry.Private[int | None]
 
@@ -42,6 +65,44 @@ class UserType(relay.Node):
             return None
         row = await info.context.loaders.dealerships.load(self.dealership_id)
         return DealershipType.from_model(row) if row else None
+
+    @strawberry.field(
+        description="Your signed-in devices (live sessions), most recently active first; null on anyone "
+        f"but yourself. Revoke with `revokeSession` / `revokeAllSessions`. {PAGE_ARGS_DESCRIPTION}"
+    )
+    async def sessions(
+        self, info: Info, first: int | None = None, after: str | None = None, last: int | None = None,
+        before: str | None = None,
+    ) -> SessionConnection | None:
+        viewer = _own(self, info)
+        if viewer is None:
+            return None
+        return await paginate(SessionConnection, live_sessions_of(viewer, info.context.services), SESSION_ORDER,
+                              SessionType.converter(info), first=first, after=after, last=last, before=before)
+
+    @strawberry.field(
+        description="Security events of your account (sign-ins, changes, revoked devices, staff actions), "
+        f"newest first; null on anyone but yourself. {PAGE_ARGS_DESCRIPTION}"
+    )
+    async def security_events(
+        self, info: Info, first: int | None = None, after: str | None = None, last: int | None = None,
+        before: str | None = None,
+    ) -> SecurityEventConnection | None:
+        viewer = _own(self, info)
+        if viewer is None:
+            return None
+        return await paginate(SecurityEventConnection, security_events.events_about(viewer), EVENT_ORDER,
+                              SecurityEventType.from_model, first=first, after=after, last=last, before=before)
+
+    @strawberry.field(
+        description="Which messages you want and whether statements are paperless (defaults until you change "
+        "them with `updateCommunicationPreferences`). Only on yourself."
+    )
+    async def communication_preferences(self, info: Info) -> CommunicationPreferencesType:
+        viewer = _own(self, info)
+        if viewer is None:
+            raise ClientFacingError(ErrorCode.NOT_FOUND, "No such object.")
+        return CommunicationPreferencesType.from_preferences(await preferences.preferences_of(viewer.id))
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
