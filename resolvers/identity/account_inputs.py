@@ -103,3 +103,12 @@ async def open_token(purpose: TokenPurpose, token: str, *, clock: Clock) -> OneT
     return await OneTimeToken.filter(
         token_hash=token_hash(token), purpose=purpose, used_at=None, expires_at__gt=clock.now()
     ).first()
+
+
+async def link_user(purpose: TokenPurpose, token: str, *, clock: Clock) -> User | None:
+    """The active user a still-valid link of `purpose` belongs to, without spending the link."""
+    row = await open_token(purpose, token, clock=clock)
+    if row is None or row.user_id is None:
+        return None
+    user = await User.get_or_none(id=row.user_id)
+    return user if user is not None and user.is_active else None

@@ -28,7 +28,7 @@ from resolvers.identity.account_inputs import (
     clean_email,
     email_problem,
     limit_key,
-    open_token,
+    link_user,
     over_limit,
     weak_password,
 )
@@ -91,9 +91,8 @@ async def request_password_reset(services: Services, *, username_or_email: str, 
 async def reset_password(services: Services, *, token: str, new_password: str, origin: Origin) -> Outcome:
     """Set a new password from a reset link. Outcome.value is the message; the caller is not signed in."""
     clock = services.clock
-    row = await open_token(TokenPurpose.PASSWORD_RESET, token, clock=clock)
-    user = await User.get_or_none(id=row.user_id) if row is not None and row.user_id is not None else None
-    if user is None or not user.is_active:
+    user = await link_user(TokenPurpose.PASSWORD_RESET, token, clock=clock)
+    if user is None:
         return Outcome.fail(INVALID_LINK)
     weak = weak_password(new_password, [user.username, user.email], field="newPassword")
     if weak:

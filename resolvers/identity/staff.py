@@ -26,7 +26,7 @@ from resolvers.identity.account_inputs import (
     Outcome,
     clean_email,
     email_problem,
-    open_token,
+    link_user,
     username_problem,
     username_taken,
     weak_password,
@@ -94,9 +94,8 @@ async def create_staff_user(
 async def complete_staff_setup(services: Services, *, token: str, password: str, origin: Origin) -> Outcome:
     """Set the first password from the set-up link. Outcome.value is the message."""
     clock = services.clock
-    row = await open_token(TokenPurpose.STAFF_SETUP, token, clock=clock)
-    user = await User.get_or_none(id=row.user_id) if row is not None and row.user_id is not None else None
-    if user is None or not user.is_active:
+    user = await link_user(TokenPurpose.STAFF_SETUP, token, clock=clock)
+    if user is None:
         return Outcome.fail(INVALID_LINK)
     weak = weak_password(password, [user.username, user.email])
     if weak:
