@@ -6,6 +6,7 @@ from models.ledger import LedgerEntry
 from models.outbox import OutboxMessage
 from models.parties import Customer, Dealership
 from models.preferences import CommunicationPreferences
+from models.servicing import ContractDelinquency, DailyCloseRun, Document, OdometerReading
 from models.security import AttemptCounter, AuditChainHead, AuditEvent, KnownDevice, OneTimeToken, RecoveryCode
 from models.vehicles import Vehicle
 
@@ -15,10 +16,14 @@ __all__ = [
     "AuditEvent",
     "CommunicationPreferences",
     "Contract",
+    "ContractDelinquency",
     "Customer",
+    "DailyCloseRun",
     "Dealership",
+    "Document",
     "KnownDevice",
     "LedgerEntry",
+    "OdometerReading",
     "OneTimeToken",
     "OutboxMessage",
     "RecoveryCode",

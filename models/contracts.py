@@ -55,6 +55,8 @@ class Contract(Model):
     # Servicing terms.
     late_fee = MoneyField()
     returned_payment_fee = MoneyField()
+    # Days after a due date before a late fee is assessed.
+    grace_days = fields.SmallIntField(default=10)
     day_count_basis = fields.CharField(max_length=16, default="ACTUAL_365")
     payment_allocation = fields.CharField(max_length=64, default="INTEREST,PRINCIPAL,FEES")
     created_at = fields.DatetimeField(auto_now_add=True)

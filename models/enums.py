@@ -44,6 +44,10 @@ class LedgerEntryKind(str, Enum):
     RETURNED_PAYMENT_FEE = "RETURNED_PAYMENT_FEE"
     FEE_WAIVER = "FEE_WAIVER"
     ADJUSTMENT = "ADJUSTMENT"
+    # A small residual left after a late payoff, waived instead of chased (finance-notes.md).
+    PAYOFF_WAIVER = "PAYOFF_WAIVER"
+    # Money paid beyond the payoff, returned to the customer.
+    REFUND = "REFUND"
 
 
 class SessionKind(str, Enum):
@@ -74,3 +78,23 @@ class TokenPurpose(str, Enum):
     MFA_CHALLENGE = "MFA_CHALLENGE"
     STAFF_SETUP = "STAFF_SETUP"
     EMAIL_CHANGE = "EMAIL_CHANGE"
+
+
+class DelinquencyBucket(str, Enum):
+    CURRENT = "CURRENT"
+    DPD_1_29 = "DPD_1_29"
+    DPD_30_59 = "DPD_30_59"
+    DPD_60_89 = "DPD_60_89"
+    DPD_90_PLUS = "DPD_90_PLUS"
+
+
+class OdometerSource(str, Enum):
+    ORIGINATION = "ORIGINATION"
+    CUSTOMER = "CUSTOMER"
+    SERVICE = "SERVICE"
+
+
+class DocumentKind(str, Enum):
+    STATEMENT = "STATEMENT"
+    TAX_INTEREST_STATEMENT = "TAX_INTEREST_STATEMENT"
+    TAX_LEASE_STATEMENT = "TAX_LEASE_STATEMENT"

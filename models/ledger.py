@@ -29,6 +29,9 @@ class LedgerEntry(Model):
         "autofin.LedgerEntry", related_name="reversed_by", null=True, on_delete=fields.RESTRICT
     )
     memo = fields.CharField(max_length=255, default="")
+    # Makes a posting happen once: e.g. "late-fee:<contract>:<installment>" for the daily close,
+    # or a payment's idempotency key. NULL for entries that need none.
+    idempotency_key = fields.CharField(max_length=128, null=True, unique=True)
 
     class Meta:
         table = "ledger_entries"

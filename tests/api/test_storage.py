@@ -88,7 +88,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [("autofin", "0001_initial")]
+    dependencies = [("autofin", "{previous}")]
     operations = [ops.AlterField(model_name="Customer", name="city", field=fields.CharField(max_length=80))]
 '''
 
@@ -118,7 +118,9 @@ async def test_a_migration_that_rebuilds_a_parent_table_keeps_every_row(db, serv
     package = f"probe_migrations_{uuid.uuid4().hex[:8]}"
     (tmp_path / package).mkdir()
     (tmp_path / package / "__init__.py").write_text("")
-    shutil.copy(REPO / "migrations" / "autofin" / "0001_initial.py", tmp_path / package / "0001_initial.py")
+    committed = database.committed_migrations()
+    for name in committed:
+        shutil.copy(REPO / "migrations" / "autofin" / f"{name}.py", tmp_path / package / f"{name}.py")
     sys.path.insert(0, str(tmp_path))
     url, drop = await _scratch_database(request.config.getoption("--db"), tmp_path)
     try:
@@ -129,10 +131,10 @@ async def test_a_migration_that_rebuilds_a_parent_table_keeps_every_row(db, serv
         before = (await Customer.all().count(), await Contract.all().count(), await LedgerEntry.all().count())
         await database.close_db()
 
-        (tmp_path / package / "0002_widen_customer_city.py").write_text(PROBE_MIGRATION)
+        (tmp_path / package / "9999_widen_customer_city.py").write_text(PROBE_MIGRATION.format(previous=committed[-1]))
         importlib.invalidate_caches()
         applied = await database.migrate(url, progress=lambda _: None, migrations_module=package)
-        assert applied == ["0002_widen_customer_city"]
+        assert applied == ["9999_widen_customer_city"]
 
         await Tortoise.init(config=database.tortoise_config(url, migrations_module=package))
         after = (await Customer.all().count(), await Contract.all().count(), await LedgerEntry.all().count())

@@ -1,0 +1,77 @@
+"""Servicing state around contracts: odometer readings, the daily close, delinquency snapshots
+and generated documents (statements, tax documents)."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.enums import DelinquencyBucket, DocumentKind, OdometerSource
+from models.fields import MoneyField
+
+
+class OdometerReading(Model):
+    id = fields.BigIntField(primary_key=True)
+    contract = fields.ForeignKeyField("autofin.Contract", related_name="odometer_readings", on_delete=fields.RESTRICT)
+    read_on = fields.DateField()
+    miles = fields.IntField()
+    source = fields.CharEnumField(OdometerSource, max_length=12)
+    reported_by = fields.ForeignKeyField("autofin.User", related_name="odometer_reports", null=True,
+                                         on_delete=fields.RESTRICT)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "odometer_readings"
+        indexes = (("contract_id", "read_on"),)
+
+
+class DailyCloseRun(Model):
+    """One row per business date closed: a second run for the same date finds it and does nothing."""
+
+    id = fields.BigIntField(primary_key=True)
+    business_date = fields.DateField(unique=True)
+    started_at = fields.DatetimeField()
+    finished_at = fields.DatetimeField(null=True)
+    contracts_processed = fields.IntField(default=0)
+    late_fees_assessed = fields.IntField(default=0)
+    statements_generated = fields.IntField(default=0)
+
+    class Meta:
+        table = "daily_close_runs"
+
+
+class ContractDelinquency(Model):
+    """The delinquency state the daily close last computed for a contract (for lists and analytics).
+    The ledger stays the truth: this row is derived and rewritten each close."""
+
+    id = fields.BigIntField(primary_key=True)
+    contract = fields.OneToOneField("autofin.Contract", related_name="delinquency", on_delete=fields.CASCADE)
+    as_of = fields.DateField()
+    days_past_due = fields.IntField(default=0)
+    bucket = fields.CharEnumField(DelinquencyBucket, max_length=12, default=DelinquencyBucket.CURRENT)
+    past_due_amount = MoneyField(default=0)
+    next_due_date = fields.DateField(null=True)
+    next_due_amount = MoneyField(default=0)
+    principal_balance = MoneyField(default=0)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "contract_delinquency"
+
+
+class Document(Model):
+    """A generated PDF (monthly statement or annual tax document), kept with its SHA-256."""
+
+    id = fields.BigIntField(primary_key=True)
+    contract = fields.ForeignKeyField("autofin.Contract", related_name="documents", on_delete=fields.RESTRICT)
+    kind = fields.CharEnumField(DocumentKind, max_length=24)
+    period_start = fields.DateField()
+    period_end = fields.DateField()
+    title = fields.CharField(max_length=128)
+    content = fields.BinaryField()
+    sha256 = fields.CharField(max_length=64)
+    size_bytes = fields.IntField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "documents"
+        unique_together = (("contract", "kind", "period_start"),)
+        indexes = (("contract_id", "kind", "period_end"),)
