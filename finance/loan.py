@@ -32,11 +32,16 @@ class ScheduledInstallment:
 
 @dataclass(frozen=True)
 class TilaDisclosure:
-    """The Regulation Z §1026.18 amounts that follow from a schedule (APR comes separately)."""
+    """The Regulation Z §1026.18 amounts that follow from a schedule.
+
+    `apr` (percent, 2 places) is filled in by finance.apr.loan_disclosure, which computes it from
+    the payment stream by Appendix J; `disclosures` alone leaves it None.
+    """
 
     amount_financed: Decimal
     finance_charge: Decimal
     total_of_payments: Decimal
+    apr: Decimal | None = None
 
 
 def add_months(start: date, months: int) -> date:
