@@ -149,7 +149,8 @@ def _ids(value) -> set[str]:
 
 EVERYTHING_OF_MINE = """{
   viewer { id customer { id contracts(first: 10) { edges { node { id vehicle { id }
-    transactions(first: 10) { edges { node { id } } } } } } }
+    transactions(first: 10) { edges { node { id } } }
+    documents(first: 10) { edges { node { id } } } } } } }
     sessions(first: 10) { edges { node { id } } }
     securityEvents(first: 10) { edges { node { id } } } }
 }"""
@@ -163,11 +164,14 @@ async def test_second_customer_cannot_fetch_any_object_of_the_first(client, serv
         await factories.payment(contract, date(2026, 2, 15), "116.07", "50.00",
                                 datetime(2026, 2, 15, 14, tzinfo=timezone.utc))
     await factories.user(services, "first", Role.CUSTOMER, customer=first)
+    from resolvers.servicing.documents import generate_statement
+
+    await generate_statement(services, contract, date(2026, 2, 1), date(2026, 2, 28))
     await factories.user(services, "second", Role.CUSTOMER, customer=await factories.customer(services))
 
     await client.login("first", factories.TEST_PASSWORD)
     ids = _ids(await client.execute(EVERYTHING_OF_MINE))
-    assert len(ids) >= 10  # user, customer, 2 contracts, 2 vehicles, 2 transactions, session, events
+    assert len(ids) >= 11  # user, customer, 2 contracts, 2 vehicles, 2 transactions, a statement, session, events
 
     await client.login("second", factories.TEST_PASSWORD)
     for global_id in sorted(ids):
