@@ -27,6 +27,7 @@ from strawberry.asgi import GraphQL
 from tortoise import connections
 
 from graph.context import CSRF_HEADER, Context, build_context
+from graph.documents.download import download_document
 from graph.errors import stamp_error_codes
 from graph.ide import ASSETS_URL_PREFIX, graphiql_html, static_app
 from graph.metrics import Metrics
@@ -215,6 +216,7 @@ def create_app(services: Services, *, manage_database: bool = True) -> Starlette
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
+        Route("/documents/{document_id}", download_document, methods=["GET"]),
         Mount(ASSETS_URL_PREFIX, app=static_app(), name="graphiql-assets"),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -1,13 +1,21 @@
-"""Per-request DataLoaders: a list of N objects needing the same related row costs one query, not N."""
+"""Per-request DataLoaders: a list of N objects needing the same related row costs one query, not N.
+
+Servicing figures: `ledger` loads every ledger row of all the contracts a request touches in one
+query; `contract_states` computes each contract's position and due status once per business date
+from those rows (no query of its own); `odometer` loads the readings of many leases in one query.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from strawberry.dataloader import DataLoader
 
-from models import Customer, Dealership, Vehicle
+from models import Contract, Customer, Dealership, LedgerEntry, OdometerReading, Vehicle
+from resolvers.servicing.positions import ContractState, contract_state, ledger_rows
 
 
 def _by_id_loader(model):
@@ -18,8 +26,42 @@ def _by_id_loader(model):
     return DataLoader(load_fn=load)
 
 
+def _ledger_loader() -> DataLoader[int, list[LedgerEntry]]:
+    async def load(contract_ids: Sequence[int]):
+        grouped = await ledger_rows(contract_ids)
+        return [grouped.get(i, []) for i in contract_ids]
+
+    return DataLoader(load_fn=load)
+
+
+def _state_loader(ledger: DataLoader[int, list[LedgerEntry]]) -> DataLoader[tuple[Contract, date], ContractState]:
+    """Keyed by (contract row, business date), cached by (contract id, date)."""
+
+    async def load(keys: Sequence[tuple[Contract, date]]):
+        rows = await ledger.load_many([contract.id for contract, _ in keys])
+        return [contract_state(contract, entries, as_of) for (contract, as_of), entries in zip(keys, rows)]
+
+    return DataLoader(load_fn=load, cache_key_fn=lambda key: (key[0].id, key[1]))
+
+
+def _odometer_loader() -> DataLoader[int, list[OdometerReading]]:
+    async def load(contract_ids: Sequence[int]):
+        grouped: dict[int, list[OdometerReading]] = defaultdict(list)
+        for row in await OdometerReading.filter(contract_id__in=list(contract_ids)).order_by("read_on", "id"):
+            grouped[row.contract_id].append(row)
+        return [grouped.get(i, []) for i in contract_ids]
+
+    return DataLoader(load_fn=load)
+
+
 @dataclass
 class Loaders:
     vehicles: DataLoader[int, Vehicle | None] = field(default_factory=lambda: _by_id_loader(Vehicle))
     dealerships: DataLoader[int, Dealership | None] = field(default_factory=lambda: _by_id_loader(Dealership))
     customers: DataLoader[int, Customer | None] = field(default_factory=lambda: _by_id_loader(Customer))
+    ledger: DataLoader[int, list[LedgerEntry]] = field(default_factory=_ledger_loader)
+    odometer: DataLoader[int, list[OdometerReading]] = field(default_factory=_odometer_loader)
+    contract_states: DataLoader[tuple[Contract, date], ContractState] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.contract_states = _state_loader(self.ledger)

@@ -13,6 +13,8 @@ from strawberry.types import Info
 from auth.permissions import DEALERS, EVERYONE, SIGNED_IN
 from graph.access import allow
 from graph.dealers.types import DealerDesk, DealershipType
+from graph.documents.mutations import DocumentMutations
+from graph.documents.types import DocumentType
 from graph.errors import MaskUnexpectedErrors, log_unexpected_errors
 from graph.identity.account import AccountMutations
 from graph.identity.account_types import SecurityEventType, SessionType
@@ -26,11 +28,15 @@ from graph.identity.types import UserType
 from graph.limits import limit_extensions
 from graph.nodes import MAX_NODES
 from graph.servicing.types import ContractType, CustomerType, LedgerTransactionType, VehicleType
+from graph.servicing.compare import BuyVsLeaseInput, BuyVsLeaseResult
+from graph.servicing.compare import compare as compare_buy_vs_lease
+from graph.servicing.mutations import ServicingMutations
 from resolvers.errors import ClientFacingError, ErrorCode
 from service.config import Settings
 
 NODE_TYPES = [UserType, CustomerType, ContractType, VehicleType, LedgerTransactionType, DealershipType]
 NODE_TYPES += [SessionType, SecurityEventType]  # resolve_nodes: the viewer's own rows only
+NODE_TYPES += [DocumentType]  # resolve_nodes: documents of contracts the viewer is a customer on
 
 
 async def _resolve_global_id(info: Info, gid: relay.GlobalID):
@@ -70,6 +76,16 @@ class Query:
     async def dealer(self, info: Info) -> DealerDesk:
         return DealerDesk(dealership_id=info.context.user.dealership_id)
 
+    # Pure math on the caller's own figures, no stored data: open to everyone, so shoppers can compare
+    # before they have an account, and dealers and customers alike (the request limits still apply).
+    @strawberry.field(
+        extensions=[allow(EVERYONE)],
+        description="Compare buying a vehicle with a loan and leasing it, over the lease term: total cost, equity at "
+        "the end, monthly difference, with the assumptions. Pure calculation on the figures you give.",
+    )
+    def buy_vs_lease(self, input: BuyVsLeaseInput) -> BuyVsLeaseResult:
+        return compare_buy_vs_lease(input)
+
 
 # Mutations by domain, merged into one Mutation type. One import and one entry per module.
 MUTATION_TYPES: tuple = (
@@ -79,6 +95,8 @@ MUTATION_TYPES: tuple = (
     RecoveryMutations,
     StaffMutations,
     MfaMutations,
+    ServicingMutations,
+    DocumentMutations,
     # -- more mutation types here --
 )
 Mutation = merge_types("Mutation", MUTATION_TYPES)

@@ -246,6 +246,65 @@ def cmd_demo_totp(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_close_day(args: argparse.Namespace) -> int:
+    """Close one business date (default today): late fees, delinquency, statements. Running it again
+    for the same date changes nothing."""
+    from datetime import date
+
+    from jobs.daily_close import run_daily_close
+    from service import db
+    from service.container import Services
+
+    settings = _settings()
+    try:
+        business_date = date.fromisoformat(args.date) if args.date else None
+    except ValueError:
+        print(f"autofin: --date must be YYYY-MM-DD, not {args.date!r}", file=sys.stderr)
+        return 2
+
+    async def run():
+        await db.init_db(settings.database_url)
+        try:
+            return await run_daily_close(Services(settings), business_date)
+        finally:
+            await db.close_db()
+
+    report = asyncio.run(run())
+    day = report.business_date.isoformat()
+    if report.outcome == "in_progress":
+        print(f"autofin: {day} is being closed by another process right now; nothing done")
+        return 1
+    state = "was already closed" if report.outcome == "already_closed" else "closed"
+    print(f"autofin: business date {day} {state}: {report.contracts_processed} contracts, "
+          f"{report.late_fees_assessed} late fees, {report.statements_generated} statements")
+    return 0
+
+
+def cmd_generate_tax_documents(args: argparse.Namespace) -> int:
+    """The tax documents of --year for every contract with activity in it (the daily close does this
+    on January 31 for the year before). Existing documents are kept as they are."""
+    from jobs.statements import generate_tax_documents
+    from service import db
+    from service.container import Services
+
+    settings = _settings()
+    services = Services(settings)
+    if args.year >= services.clock.today().year:
+        print(f"autofin: {args.year} has not ended yet; tax documents are for past years", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        await db.init_db(settings.database_url)
+        try:
+            return await generate_tax_documents(services, args.year)
+        finally:
+            await db.close_db()
+
+    generated = asyncio.run(run())
+    print(f"autofin: {generated} tax documents generated for {args.year} (existing ones kept)")
+    return 0
+
+
 def _describe_db(settings: Settings) -> str:
     if settings.is_sqlite:
         return f"SQLite file {settings.database_url.removeprefix('sqlite://')}"
@@ -282,6 +341,13 @@ def build_parser() -> argparse.ArgumentParser:
     totp = sub.add_parser("demo-totp", help="(development) print the current TOTP code of a demo staff login")
     totp.add_argument("username", help="a seeded staff user, e.g. admin or dealer")
     totp.set_defaults(func=cmd_demo_totp)
+    close = sub.add_parser("close-day", help="run the daily close for a business date (default today)")
+    close.add_argument("--date", default=None, help="business date YYYY-MM-DD (default: today)")
+    close.set_defaults(func=cmd_close_day)
+    tax = sub.add_parser("generate-tax-documents",
+                         help="generate the annual tax documents of a year (interest paid, lease payments and tax)")
+    tax.add_argument("--year", type=int, required=True, help="the tax year, e.g. 2026 (must have ended)")
+    tax.set_defaults(func=cmd_generate_tax_documents)
     sub.add_parser("migrate", help="apply committed database migrations").set_defaults(func=cmd_migrate)
 
     make = sub.add_parser("makemigrations", help="(developers) write a migration for model changes")

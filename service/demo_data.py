@@ -1,11 +1,18 @@
 """The deterministic demo seed behind `autofin seed-demo` and `make serve`.
 
-One dealership, six customers, eight vehicles, eight contracts (loans and leases) with their
-payment history up to today, and one login per role. Everything is derived from a fixed seed
-and from `services.clock.today()`, so two runs on the same day produce the same contract numbers,
-VINs and amounts, and the history always ends with the installments already due. Amounts come
-from finance/loan.py and finance/lease.py; servicing math (per-diem interest) comes later, so
-each payment posts the schedule's split.
+One dealership, six customers, eight vehicles, eight contracts (loans and leases) with 12 to 20
+months of payment history up to today, odometer readings for the leases, and one login per role.
+Everything is derived from a fixed seed and from `services.clock.today()`, so two runs on the same
+day produce the same contract numbers, VINs and amounts, and the history always ends with the
+installments already due.
+
+The history goes through the servicing engine, as real payments would: a loan payment is split by
+finance.servicing.allocate_payment on the day it is received (interest accrued to that day first,
+so a payment a few days early or late pays a little less or more interest); a lease payment splits
+into depreciation, rent charge and tax. A fee the customer pays with an installment is the
+payment's designated fee part, on top of the installment. The late fee carries the daily close's
+idempotency key (`late-fee:<contract>:<installment>`), so a close run on the seeded data does not
+assess it again.
 """
 
 from __future__ import annotations
@@ -28,8 +35,25 @@ from auth.usernames import normalize_username
 from finance.lease import lease_payment
 from finance.loan import add_months, amortization_schedule
 from finance.money import ZERO
-from models import Contract, Customer, Dealership, LedgerEntry, User, Vehicle
-from models.enums import ContractKind, LedgerEntryKind, Role, VehicleCondition
+from finance.servicing import LedgerEvent, allocate_payment, reversal_of
+from models import (
+    Contract,
+    Customer,
+    Dealership,
+    LedgerEntry,
+    OdometerReading,
+    User,
+    Vehicle,
+)
+from models.enums import (
+    ContractKind,
+    LedgerEntryKind,
+    OdometerSource,
+    Role,
+    VehicleCondition,
+)
+from resolvers.servicing.close import late_fee_key
+from resolvers.servicing.positions import ledger_event, loan_terms
 from service.container import Services
 
 SEED = 20261125
@@ -135,7 +159,7 @@ class ContractPlan:
 
 CONTRACTS = (
     ContractPlan("Alice", "civic", 18, 60, apr=D("6.90"), amount_financed=D("22850.00"), story=Story({7: -3})),
-    ContractPlan("Alice", "rav4", 8, 36, gross_cap_cost=D("33400.00"), cap_cost_reduction=D("2500.00"),
+    ContractPlan("Alice", "rav4", 13, 36, gross_cap_cost=D("33400.00"), cap_cost_reduction=D("2500.00"),
                  residual_percent=D("60"), money_factor=D("0.00165"), mileage=12000),
     ContractPlan("Bob", "f150", 12, 72, co_customer="Elena", apr=D("7.49"), amount_financed=D("48900.00")),
     ContractPlan("Carol", "model3", 15, 36, gross_cap_cost=D("41990.00"), cap_cost_reduction=D("3000.00"),
@@ -143,9 +167,9 @@ CONTRACTS = (
     ContractPlan("Carol", "equinox", 19, 36, apr=D("3.90"), amount_financed=D("16400.00")),
     ContractPlan("David", "outback", 14, 48, apr=D("9.90"), amount_financed=D("24150.00"),
                  story=Story(late_on=5, nsf_on=9)),
-    ContractPlan("Elena", "cx5", 7, 36, gross_cap_cost=D("30800.00"), cap_cost_reduction=D("2000.00"),
+    ContractPlan("Elena", "cx5", 12, 36, gross_cap_cost=D("30800.00"), cap_cost_reduction=D("2000.00"),
                  residual_percent=D("62"), money_factor=D("0.00125"), mileage=12000),
-    ContractPlan("Frank", "tucson", 10, 60, apr=D("11.90"), amount_financed=D("29750.00"), story=Story({3: 4})),
+    ContractPlan("Frank", "tucson", 16, 60, apr=D("11.90"), amount_financed=D("29750.00"), story=Story({3: 4})),
 )
 
 STAFF = (
@@ -237,7 +261,9 @@ async def database_is_empty(using_db: BaseDBAsyncClient | None = None) -> bool:
     return not has_users and not has_contracts
 
 
-async def seed_demo(services: Services, *, progress: Callable[[str], None] = print) -> DemoSummary:
+async def seed_demo(
+    services: Services, *, progress: Callable[[str], None] = print, documents: bool = True
+) -> DemoSummary:
     """Create the demo data in one transaction and return the logins and row counts.
 
     Refuses (DemoDataError) on a database that already has users or contracts: the seed is
@@ -254,6 +280,12 @@ async def seed_demo(services: Services, *, progress: Callable[[str], None] = pri
         if not await database_is_empty(conn):  # lost a race with another writer
             raise DemoDataError("the database is not empty; the demo seed only runs on an empty database")
         counts = await seeder.run(conn, dict(zip((login.username for login in logins), hashes)))
+    if documents:
+        # Past statements and tax documents, so the demo shows real documents (no emails).
+        from jobs.statements import backfill_documents
+
+        counts["documents"] = await backfill_documents(services, services.clock.today())
+        progress(f"documents {counts['documents']}")
     return DemoSummary(logins=logins, counts=counts)
 
 
@@ -299,7 +331,8 @@ def _customer_description(person: PersonPlan) -> str:
 
 @dataclass(frozen=True)
 class Installment:
-    """One month of a contract's schedule, as the ledger splits it."""
+    """One month of a contract's schedule: a loan's amortization schedule (what is billed; the ledger
+    splits each payment by the day it arrives) or a lease's depreciation, rent charge and tax."""
 
     number: int
     due_date: date
@@ -340,7 +373,10 @@ class _Seeder:
         self.conn: BaseDBAsyncClient | None = None
         self.customers: dict[str, Customer] = {}
         self.vehicles: dict[str, Vehicle] = {}
+        self.users: dict[int, User] = {}  # by customer id
         self.ledger_count = 0
+        # The engine's view of each contract's ledger so far (contract id -> events, oldest first).
+        self.events: dict[int, list[LedgerEvent]] = {}
 
     async def run(self, conn: BaseDBAsyncClient, hashes: dict[str, str]) -> dict[str, int]:
         self.conn = conn
@@ -352,8 +388,14 @@ class _Seeder:
             await self._history(contract, plan.story)
         self.progress(f"ledger entries {self.ledger_count}")
         users = await self._users(dealership, hashes)
+        readings = 0
+        for contract, plan in zip(contracts, CONTRACTS):
+            if plan.kind == ContractKind.LEASE:
+                readings += await self._odometer(contract, plan)
+        self.progress(f"odometer readings {readings}")
         return {"dealerships": 1, "customers": len(self.customers), "vehicles": len(self.vehicles),
-                "contracts": len(contracts), "ledger_entries": self.ledger_count, "users": users}
+                "contracts": len(contracts), "ledger_entries": self.ledger_count, "users": users,
+                "odometer_readings": readings}
 
     async def _dealership(self) -> Dealership:
         dealership = await Dealership.create(
@@ -454,19 +496,33 @@ class _Seeder:
 
     async def _entry(self, contract: Contract, kind: LedgerEntryKind, effective: date, memo: str, *,
                      principal: Decimal = ZERO, interest: Decimal = ZERO, fees: Decimal = ZERO,
-                     tax: Decimal = ZERO, posted: date | None = None,
-                     reverses: LedgerEntry | None = None) -> LedgerEntry:
+                     tax: Decimal = ZERO, posted: date | None = None, reverses: LedgerEntry | None = None,
+                     key: str | None = None) -> LedgerEntry:
         """One ledger row; the amount is the sum of its parts, as the database checks."""
         self.ledger_count += 1
-        return await LedgerEntry.create(
+        row = await LedgerEntry.create(
             using_db=self.conn, contract=contract, kind=kind, effective_date=effective,
             posted_at=_at_posting_time(posted or effective), amount=principal + interest + fees + tax,
             principal=principal, interest=interest, fees=fees, tax=tax, reverses=reverses, memo=memo,
+            idempotency_key=key,
         )
+        self.events.setdefault(contract.id, []).append(ledger_event(row))
+        return row
+
+    def _split(self, contract: Contract, item: Installment, when: date) -> dict[str, Decimal]:
+        """How the installment's money splits when received on `when`: by the engine for a loan (interest
+        accrued to that day first, then principal), by the lease's fixed parts for a lease."""
+        if contract.kind == ContractKind.LEASE:
+            return dict(principal=item.principal, interest=item.interest, tax=item.tax)
+        split = allocate_payment(loan_terms(contract), self.events.get(contract.id, []), item.amount, when)
+        if split.unapplied or split.fees:
+            raise DemoDataError(f"installment {item.number} of {contract.number} would overpay the loan")
+        return dict(principal=split.principal, interest=split.interest)
 
     async def _pay(self, contract: Contract, item: Installment, when: date, fees: Decimal, memo: str) -> LedgerEntry:
-        return await self._entry(contract, LedgerEntryKind.PAYMENT, when, memo, principal=item.principal,
-                                 interest=item.interest, tax=item.tax, fees=fees)
+        """The installment received on `when`, plus `fees` the customer pays with it (its designated fee part)."""
+        return await self._entry(contract, LedgerEntryKind.PAYMENT, when, memo, fees=fees,
+                                 **self._split(contract, item, when))
 
     async def _history(self, contract: Contract, story: Story) -> None:
         """One payment per installment already due; a fee left unpaid rides on the next payment."""
@@ -489,10 +545,11 @@ class _Seeder:
         return shifted if shifted < self.today else item.due_date
 
     async def _late_payment(self, contract: Contract, item: Installment, fees: Decimal, memo: str) -> Decimal:
-        """Paid after the grace period: the late fee is assessed first and stays open until the next payment."""
+        """Paid after the grace period: the late fee is assessed first (as the daily close would, with its
+        key) and stays open until the next payment."""
         assessed = item.due_date + timedelta(days=GRACE_DAYS + 1)
         await self._entry(contract, LedgerEntryKind.LATE_FEE, assessed, f"Late fee, installment {item.number}",
-                          fees=contract.late_fee)
+                          fees=contract.late_fee, key=late_fee_key(contract.id, item.number))
         await self._pay(contract, item, assessed + timedelta(days=3), fees, memo)
         return contract.late_fee
 
@@ -501,16 +558,44 @@ class _Seeder:
         then paid again within the grace period together with the returned-payment fee."""
         original = await self._pay(contract, item, item.due_date, fees, memo)
         returned_on = item.due_date + timedelta(days=3)
+        undo = reversal_of(ledger_event(original))
         await self._entry(
-            contract, LedgerEntryKind.PAYMENT_REVERSAL, original.effective_date,
+            contract, LedgerEntryKind.PAYMENT_REVERSAL, undo.effective_date,
             f"Returned payment (NSF), reverses the payment of {original.effective_date.isoformat()}",
-            principal=original.principal, interest=original.interest, fees=original.fees, tax=original.tax,
+            principal=undo.principal, interest=undo.interest, fees=undo.fees, tax=undo.tax,
             posted=returned_on, reverses=original,
         )
         await self._entry(contract, LedgerEntryKind.RETURNED_PAYMENT_FEE, returned_on, "Returned payment fee",
                           fees=contract.returned_payment_fee)
         await self._pay(contract, item, returned_on + timedelta(days=3), fees + contract.returned_payment_fee,
                         f"Payment, installment {item.number} of {contract.term_months} (replaces returned payment)")
+
+    # -- odometer ----------------------------------------------------------------------------
+
+    async def _odometer(self, contract: Contract, plan: ContractPlan) -> int:
+        """The reading at delivery and two reports since (a third and two thirds of the way to today),
+        at a pace of 80-130 % of the allowance. By the customer when they have a login, else at service."""
+        vehicle = self.vehicles[plan.vehicle]
+        start = vehicle.odometer_at_sale
+        await OdometerReading.create(using_db=self.conn, contract=contract, read_on=contract.contract_date,
+                                     miles=start, source=OdometerSource.ORIGINATION,
+                                     created_at=_at_posting_time(contract.contract_date))
+        pace = Decimal(plan.mileage) * Decimal(self.rng.randrange(80, 131)) / 100 / 365
+        user = self.users.get(contract.customer_id)
+        elapsed = (self.today - contract.contract_date).days
+        created = 1
+        for thirds in (1, 2):
+            read_on = contract.contract_date + timedelta(days=elapsed * thirds // 3)
+            if not contract.contract_date < read_on < self.today:
+                continue
+            miles = start + int(pace * (read_on - contract.contract_date).days)
+            await OdometerReading.create(
+                using_db=self.conn, contract=contract, read_on=read_on, miles=miles,
+                source=OdometerSource.CUSTOMER if user else OdometerSource.SERVICE, reported_by=user,
+                created_at=_at_posting_time(read_on),
+            )
+            created += 1
+        return created
 
     # -- users ---------------------------------------------------------------------------------
 
@@ -520,8 +605,8 @@ class _Seeder:
         for plan in CUSTOMERS:
             if plan.registered:
                 customer = self.customers[plan.first]
-                await self._user(normalize_username(plan.first), customer.email, Role.CUSTOMER, hashes, now,
-                                 customer=customer)
+                self.users[customer.id] = await self._user(normalize_username(plan.first), customer.email,
+                                                           Role.CUSTOMER, hashes, now, customer=customer)
                 created += 1
         for username, role, _ in STAFF:
             links = {"dealership": dealership} if role in (Role.DEALER_USER, Role.DEALER_ADMIN) else {}

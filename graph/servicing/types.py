@@ -1,5 +1,10 @@
 """Servicing types: customers, contracts, vehicles and ledger transactions. Thin: fields map
-model attributes; lists go through loaders or paginated, visibility-scoped querysets."""
+model attributes; lists go through loaders or paginated, visibility-scoped querysets.
+
+A contract's figures (balance, due, past due, last payment, recent transactions, payoff) come from
+the request's DataLoaders (graph/loaders.py): one query loads the ledger of every contract in the
+response and each contract's position is computed once per business date, so a dashboard of any
+number of contracts costs the same number of SQL statements."""
 
 from __future__ import annotations
 
@@ -13,10 +18,34 @@ from strawberry.types import Info
 from tortoise.expressions import Q
 
 from graph import enums
+from graph.documents.types import (
+    DOCUMENTS_DESCRIPTION,
+    DocumentConnection,
+    DocumentKindEnum,
+    contract_documents,
+)
 from graph.nodes import visible_nodes
-from graph.pagination import PAGE_ARGS_DESCRIPTION, CountedConnection, Ordering, paginate
+from graph.pagination import (
+    PAGE_ARGS_DESCRIPTION,
+    CountedConnection,
+    Ordering,
+    paginate,
+)
 from graph.scalars import Money, money, optional_money
+from graph.servicing.figures import (
+    AmortizationInstallmentType,
+    Autopay,
+    LoanDisclosure,
+    NextDue,
+    PastDue,
+    PayoffQuoteType,
+)
+from graph.servicing.inputs import OrderDirection, TransactionFilter, TransactionOrder
+from graph.servicing.lease import LeaseDetails
 from models import Contract, Customer, LedgerEntry, Vehicle
+from models.enums import ContractKind, DelinquencyBucket
+from resolvers.servicing import history, loans
+from resolvers.servicing.positions import ContractState
 from resolvers.servicing.visibility import (
     contracts_visible_to,
     customers_visible_to,
@@ -25,7 +54,7 @@ from resolvers.servicing.visibility import (
 )
 
 CONTRACT_ORDER = Ordering((("contract_date", True), ("id", True)))
-LEDGER_ORDER = Ordering((("effective_date", True), ("id", True)))
+LEDGER_ORDER = history.NEWEST_FIRST
 
 
 def mask_email(email: str) -> str:
@@ -85,7 +114,7 @@ class LedgerTransactionType(relay.Node):
         return await visible_nodes(ledger_visible_to(info.context.user), node_ids, cls.from_model, required)
 
 
-@strawberry.type(name="LedgerTransactionConnection", description="A page of ledger transactions, newest first.")
+@strawberry.type(name="LedgerTransactionConnection", description="A page of ledger transactions.")
 class LedgerTransactionConnection(CountedConnection[LedgerTransactionType]):
     pass
 
@@ -106,7 +135,7 @@ class LeaseTerms:
 class ContractType(relay.Node):
     id: relay.NodeID[int]
     number: str = strawberry.field(description="The account number printed on statements.")
-    kind: enums.ContractKind = strawberry.field(description="Loan or lease.")  # type: ignore[valid-type]
+    kind: enums.ContractKind = strawberry.field(description="Loan or lease (the product).")  # type: ignore[valid-type]
     status: enums.ContractStatus = strawberry.field(description="Where the contract is in its life.")  # type: ignore[valid-type]
     contract_date: date = strawberry.field(description="The day the contract was signed.")
     first_payment_date: date = strawberry.field(description="Due date of the first monthly payment.")
@@ -116,7 +145,10 @@ class ContractType(relay.Node):
     scheduled_payment: Money = strawberry.field(description="Monthly payment (leases: including sales tax).")
     apr: Decimal | None = strawberry.field(description="Annual percentage rate in percent (loans only).")
     lease: LeaseTerms | None = strawberry.field(description="Lease terms (leases only).")
+    grace_days: int = strawberry.field(description="Days after a due date before a late fee is assessed.")
+    late_fee: Money = strawberry.field(description="Fee assessed when an installment is unpaid after the grace period.")
     vehicle_id: strawberry.Private[int]
+    row: strawberry.Private[Contract]
 
     @classmethod
     def from_model(cls, row: Contract) -> ContractType:
@@ -134,25 +166,139 @@ class ContractType(relay.Node):
                    first_payment_date=row.first_payment_date, maturity_date=row.maturity_date,
                    term_months=row.term_months, amount_financed=money(row.amount_financed),
                    scheduled_payment=money(row.scheduled_payment), apr=row.apr, lease=lease,
-                   vehicle_id=row.vehicle_id)
+                   grace_days=row.grace_days, late_fee=money(row.late_fee), vehicle_id=row.vehicle_id, row=row)
+
+    @property
+    def is_loan(self) -> bool:
+        return self.row.kind == ContractKind.LOAN
+
+    async def state(self, info: Info) -> ContractState:
+        """This contract's figures on today's business date, computed once per request (DataLoader)."""
+        return await info.context.loaders.contract_states.load((self.row, info.context.services.clock.today()))
 
     @strawberry.field(description="The vehicle under this contract.")
     async def vehicle(self, info: Info) -> VehicleType:
         return VehicleType.from_model(await info.context.loaders.vehicles.load(self.vehicle_id))
 
-    @strawberry.field(description=f"Ledger transactions, newest first. {PAGE_ARGS_DESCRIPTION}")
+    # -- dashboard ---------------------------------------------------------------------------
+
+    @strawberry.field(
+        description="What you owe today. Loan: the payoff amount today (principal + interest accrued to today + "
+        "unpaid fees). Lease: every scheduled payment not yet paid (past due and still to come, tax included) "
+        "+ unpaid fees; the residual value is not included (buying the vehicle is an option)."
+    )
+    async def balance(self, info: Info) -> Money:
+        return money((await self.state(info)).balance)
+
+    @strawberry.field(
+        description="Loan: the principal balance today. Lease: the adjusted capitalized cost less the depreciation "
+        "paid so far (it reaches the residual value at the end of the term)."
+    )
+    async def principal_balance(self, info: Info) -> Money:
+        return money((await self.state(info)).principal_balance)
+
+    @strawberry.field(description="Unpaid fees today (late fees, returned-payment fees), not part of any installment.")
+    async def unpaid_fees(self, info: Info) -> Money:
+        return money((await self.state(info)).unpaid_fees)
+
+    @strawberry.field(description="The next installment not fully paid; null when every installment is paid.")
+    async def next_due(self, info: Info) -> NextDue | None:
+        state = await self.state(info)
+        if state.due.next_due_date is None:
+            return None
+        return NextDue(due_date=state.due.next_due_date, amount=money(state.next_due_amount))
+
+    @strawberry.field(description="What is past due today, for how long, and the delinquency bucket.")
+    async def past_due(self, info: Info) -> PastDue:
+        due = (await self.state(info)).due
+        return PastDue(amount=money(due.past_due_amount), days_past_due=due.days_past_due,
+                       bucket=DelinquencyBucket(due.bucket))
+
+    @strawberry.field(description="Automatic payments (arrive with the payments feature: always disabled for now).")
+    def autopay(self) -> Autopay:
+        return Autopay(enabled=False)
+
+    @strawberry.field(description="The newest payment that was not returned; null before the first payment.")
+    async def last_payment(self, info: Info) -> LedgerTransactionType | None:
+        row = (await self.state(info)).last_payment()
+        return LedgerTransactionType.from_model(row) if row else None
+
+    @strawberry.field(
+        description=f"The newest transactions, newest first (default 5, at most {history.MAX_RECENT}). For the "
+        "whole history use `transactions`."
+    )
+    async def recent_transactions(self, info: Info, first: int = 5) -> list[LedgerTransactionType]:
+        rows = history.recent((await self.state(info)).entries, first)
+        return [LedgerTransactionType.from_model(row) for row in rows]
+
+    # -- history -----------------------------------------------------------------------------
+
+    @strawberry.field(
+        description="Ledger transactions (payment history), newest first unless `orderBy` says otherwise, "
+        f"optionally filtered by date range and kind. {PAGE_ARGS_DESCRIPTION}"
+    )
     async def transactions(
-        self, first: int | None = None, after: str | None = None, last: int | None = None, before: str | None = None
+        self, first: int | None = None, after: str | None = None, last: int | None = None, before: str | None = None,
+        filter: TransactionFilter | None = None, order_by: TransactionOrder | None = None,
     ) -> LedgerTransactionConnection:
         # This contract is already visible to the caller, so its ledger is too.
+        wanted = None
+        if filter is not None:
+            kinds = tuple(filter.kinds) if filter.kinds is not None else None
+            wanted = history.HistoryFilter(from_date=filter.from_date, to_date=filter.to_date, kinds=kinds)
+        descending = order_by is None or order_by.direction == OrderDirection.DESC
         return await paginate(
-            LedgerTransactionConnection, LedgerEntry.filter(contract_id=self.id), LEDGER_ORDER,
+            LedgerTransactionConnection, history.transactions_of(self.id, wanted), history.ordering(descending),
             LedgerTransactionType.from_model, first=first, after=after, last=last, before=before,
         )
+
+    # -- loans -------------------------------------------------------------------------------
+
+    @strawberry.field(description="The loan's amortization schedule from its terms (null on leases).")
+    def amortization_schedule(self) -> list[AmortizationInstallmentType] | None:
+        if not self.is_loan:
+            return None
+        return [AmortizationInstallmentType.from_finance(item) for item in loans.schedule(self.row)]
+
+    @strawberry.field(description="Truth in Lending disclosures of the loan (null on leases).")
+    def disclosure(self) -> LoanDisclosure | None:
+        if not self.is_loan:
+            return None
+        figures = loans.disclosure(self.row)
+        return LoanDisclosure(amount_financed=money(figures.amount_financed),
+                              finance_charge=money(figures.finance_charge),
+                              total_of_payments=money(figures.total_of_payments), apr=figures.apr)
+
+    @strawberry.field(
+        description=f"What pays the loan off if received on `goodThrough` (default today; from today up to "
+        f"{loans.MAX_PAYOFF_DAYS} days ahead), and the per diem for each later day. Null on leases."
+    )
+    async def payoff_quote(self, info: Info, good_through: date | None = None) -> PayoffQuoteType | None:
+        if not self.is_loan:
+            return None
+        today = info.context.services.clock.today()
+        rows = await info.context.loaders.ledger.load(self.id)
+        return PayoffQuoteType.from_finance(loans.payoff(self.row, rows, today, good_through))
+
+    # -- leases ------------------------------------------------------------------------------
+
+    @strawberry.field(
+        description="The lease's Regulation M figures, mileage (odometer readings and projection) and end-of-term "
+        "options (null on loans)."
+    )
+    def lease_details(self) -> LeaseDetails | None:
+        return None if self.is_loan else LeaseDetails(row=self.row)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
         return await visible_nodes(contracts_visible_to(info.context.user), node_ids, cls.from_model, required)
+
+    @strawberry.field(description=DOCUMENTS_DESCRIPTION)
+    async def documents(
+        self, info: Info, kind: DocumentKindEnum | None = None, first: int | None = None,  # type: ignore[valid-type]
+        after: str | None = None, last: int | None = None, before: str | None = None,
+    ) -> DocumentConnection:
+        return await contract_documents(info, self.id, kind, first=first, after=after, last=last, before=before)
 
 
 @strawberry.type(name="ContractConnection", description="A page of contracts, newest first.")

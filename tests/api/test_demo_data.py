@@ -10,8 +10,19 @@ import pytest
 
 from finance.loan import add_months
 from finance.money import ZERO
-from models import Contract, Customer, Dealership, LedgerEntry, User, Vehicle
-from models.enums import ContractKind, LedgerEntryKind, Role
+from finance.servicing import loan_position
+from models import (
+    Contract,
+    Customer,
+    Dealership,
+    LedgerEntry,
+    OdometerReading,
+    User,
+    Vehicle,
+)
+from models.enums import ContractKind, LedgerEntryKind, OdometerSource, Role
+from resolvers.servicing.close import close_day, late_fee_key
+from resolvers.servicing.positions import contract_state, ledger_events, loan_terms
 from service.demo_data import (
     DemoDataError,
     contract_installments,
@@ -23,14 +34,16 @@ from service.demo_data import (
 )
 from tests.conftest import truncate_all
 
-EXPECTED_COUNTS = {"dealerships": 1, "customers": 6, "vehicles": 8, "contracts": 8, "users": 11}
+EXPECTED_COUNTS = {"dealerships": 1, "customers": 6, "vehicles": 8, "contracts": 8, "users": 11,
+                   "odometer_readings": 9}
 MODELS = {"dealerships": Dealership, "customers": Customer, "vehicles": Vehicle, "contracts": Contract,
-          "ledger_entries": LedgerEntry, "users": User}
+          "ledger_entries": LedgerEntry, "users": User, "odometer_readings": OdometerReading}
 
 
-async def seed(services) -> tuple:
+async def seed(services, documents: bool = False) -> tuple:
+    """Seed without the PDF backfill (slow, and covered by test_seed_generates_past_documents)."""
     lines: list[str] = []
-    summary = await seed_demo(services, progress=lines.append)
+    summary = await seed_demo(services, progress=lines.append, documents=documents)
     return summary, lines
 
 
@@ -45,7 +58,9 @@ async def snapshot() -> tuple:
         "contract__number", "kind", "effective_date", "posted_at", "amount", "principal", "interest", "fees", "tax")
     customers = await Customer.all().order_by("email").values_list("email", "phone", "ssn_blind_index", "ssn_last4")
     users = await User.all().order_by("username").values_list("username", "email", "role")
-    return contracts, vehicles, ledger, customers, users
+    readings = await OdometerReading.all().order_by("contract__number", "read_on").values_list(
+        "contract__number", "read_on", "miles", "source", "reported_by__username")
+    return contracts, vehicles, ledger, customers, users, readings
 
 
 async def test_seed_creates_the_documented_rows_and_reports_progress(services):
@@ -143,18 +158,59 @@ async def test_contract_dates_and_terms_match_the_finance_code(services):
         assert payments - reversals == len(due)
 
 
-async def test_loan_principal_paid_plus_remaining_schedule_equals_amount_financed(services):
-    await seed(services)
-    today = services.clock.today()
+async def _engine_agrees_with_the_ledger(today) -> None:
+    """Loans: the ledger's net principal is the engine's principal balance; the history follows the
+    schedule closely (per-diem interest moves it by a few dollars at most), nothing is owed beyond the
+    last open fee, and no installment is past due."""
     loans = await Contract.filter(kind=ContractKind.LOAN)
     assert len(loans) >= 4
     for loan in loans:
-        entries = await LedgerEntry.filter(contract=loan)
+        entries = await LedgerEntry.filter(contract=loan).order_by("effective_date", "id")
         paid = sum((e.principal for e in entries if e.kind == LedgerEntryKind.PAYMENT), ZERO)
         reversed_ = sum((e.principal for e in entries if e.kind == LedgerEntryKind.PAYMENT_REVERSAL), ZERO)
-        remaining = sum((i.principal for i in contract_installments(loan) if i.due_date >= today), ZERO)
-        assert paid - reversed_ + remaining == loan.amount_financed, loan.number
+        position = loan_position(loan_terms(loan), ledger_events(entries), today)
+        assert loan.amount_financed - paid + reversed_ == position.principal, loan.number
+        scheduled = sum((i.principal for i in contract_installments(loan) if i.due_date >= today), ZERO)
+        assert abs(position.principal - scheduled) < Decimal("25.00"), (loan.number, position.principal, scheduled)
+        assert position.unpaid_fees == ZERO
         assert Decimal("3.9") <= loan.apr <= Decimal("11.9") and 36 <= loan.term_months <= 72
+    for contract in await Contract.all():
+        entries = await LedgerEntry.filter(contract=contract)
+        state = contract_state(contract, entries, today)
+        assert state.due.past_due_amount == ZERO and state.due.bucket == "CURRENT", contract.number
+
+
+async def test_loan_ledger_is_the_engines_split(services):
+    await seed(services)
+    await _engine_agrees_with_the_ledger(services.clock.today())
+    # Payments a few days off their due date pay a different interest than the schedule's.
+    civic = await Contract.get(vehicle__model="Civic")
+    early = await LedgerEntry.filter(contract=civic, kind=LedgerEntryKind.PAYMENT).order_by("effective_date")
+    schedule = {i.due_date: i for i in contract_installments(civic)}
+    assert any(e.effective_date not in schedule for e in early)
+    assert all(e.amount == civic.scheduled_payment for e in early)
+
+
+async def test_the_late_fee_carries_the_close_key_and_a_close_adds_nothing(services):
+    await seed(services)
+    fee = await LedgerEntry.get(kind=LedgerEntryKind.LATE_FEE).prefetch_related("contract")
+    assert fee.idempotency_key == late_fee_key(fee.contract.id, 5)
+    before = await LedgerEntry.all().count()
+    report = await close_day(services, documents=[])
+    assert report.contracts_processed == 8 and report.late_fees_assessed == 0
+    assert await LedgerEntry.all().count() == before
+
+
+async def test_leases_have_odometer_history(services):
+    await seed(services)
+    for lease in await Contract.filter(kind=ContractKind.LEASE).prefetch_related("vehicle"):
+        readings = await OdometerReading.filter(contract=lease).order_by("read_on").prefetch_related("reported_by")
+        assert readings[0].source == OdometerSource.ORIGINATION and readings[0].miles == lease.vehicle.odometer_at_sale
+        assert readings[0].read_on == lease.contract_date
+        assert len(readings) == 3 and all(r.read_on < services.clock.today() for r in readings)
+        assert [r.miles for r in readings] == sorted(r.miles for r in readings)
+        for reading in readings[1:]:
+            assert (reading.source == OdometerSource.CUSTOMER) == (reading.reported_by is not None)
 
 
 async def test_every_demo_login_verifies(services):
@@ -174,7 +230,7 @@ async def test_alice_signs_in_through_the_api(client, services):
 async def test_seed_refuses_a_database_that_is_not_empty(services):
     await seed(services)
     with pytest.raises(DemoDataError, match="not empty"):
-        await seed_demo(services, progress=lambda _: None)
+        await seed_demo(services, progress=lambda _: None, documents=False)
     assert await Contract.all().count() == 8
 
 
@@ -185,8 +241,14 @@ async def test_seed_is_consistent_whatever_the_date(services, today):
     assert summary.counts["contracts"] == 8
     day = services.clock.today()
     assert await LedgerEntry.filter(effective_date__gte=day).count() == 0
-    for loan in await Contract.filter(kind=ContractKind.LOAN):
-        entries = await LedgerEntry.filter(contract=loan)
-        net = sum((e.principal if e.kind == LedgerEntryKind.PAYMENT else -e.principal for e in entries), ZERO)
-        assert net + sum((i.principal for i in contract_installments(loan) if i.due_date >= day), ZERO) == (
-            loan.amount_financed)
+    await _engine_agrees_with_the_ledger(day)
+
+
+async def test_seed_generates_past_documents(services):
+    from models import Document
+    from models.enums import DocumentKind
+
+    summary, lines = await seed(services, documents=True)
+    assert summary.counts["documents"] == await Document.all().count() > 0
+    assert await Document.filter(kind=DocumentKind.STATEMENT).count() > 0
+    assert any(line.startswith("documents ") for line in lines)

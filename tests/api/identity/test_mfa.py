@@ -297,7 +297,7 @@ async def test_new_recovery_codes_replace_the_old_ones(client, services, clock):
 
 
 async def test_demo_staff_sign_in_with_their_demo_totp_secret(client, services, clock):
-    await seed_demo(services, progress=lambda _: None)
+    await seed_demo(services, progress=lambda _: None, documents=False)
     first = (await client.execute(LOGIN, {"u": "admin", "p": "demo-password-admin"}))["login"]
     assert first["nextStep"] == "MFA_REQUIRED"
     done = await complete(client, first["mfaChallengeToken"], code=totp.current_code(demo_totp_secret("admin"), clock))
