@@ -45,27 +45,18 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 DEFAULT_QUERY = """# Sign in first (demo logins are printed by `make serve`):
 # mutation { login(input: {username: "alice", password: "demo-password-alice"}) { viewer { username } errors { code message } } }
 
-query MyContracts {
-  viewer {
-    username
-    role
-    customer {
-      firstName
-      contracts(first: 10) {
-        totalCount
-        edges {
-          node {
-            number
-            kind
-            status
-            scheduledPayment { amount currency }
-            vehicle { year make model vin }
-            transactions(first: 3) { edges { node { kind effectiveDate amount { amount } } } }
-          }
-        }
-      }
-    }
-  }
+query Dashboard {
+  viewer { customer { contracts(first: 10) { edges { node {
+    number kind status
+    vehicle { year make model }
+    balance { amount }
+    nextDue { date amount { amount } }
+    pastDue { amount { amount } daysPastDue bucket }
+    lastPayment { effectiveDate amount { amount } }
+    payoffQuote { goodThrough total { amount } perDiem { amount } }
+    leaseDetails { mileage { projection { projectedMilesAtMaturity projectedExcessCharge { amount } } } }
+    documents(first: 1) { edges { node { title downloadUrl } } }
+  } } } } }
 }
 """
 
