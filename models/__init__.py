@@ -5,6 +5,7 @@ from models.identity import Session, User
 from models.ledger import LedgerEntry
 from models.outbox import OutboxMessage
 from models.parties import Customer, Dealership
+from models.payments import Notification, Payment, PaymentMethod
 from models.preferences import CommunicationPreferences
 from models.servicing import ContractDelinquency, DailyCloseRun, Document, OdometerReading
 from models.security import AttemptCounter, AuditChainHead, AuditEvent, KnownDevice, OneTimeToken, RecoveryCode
@@ -23,9 +24,12 @@ __all__ = [
     "Document",
     "KnownDevice",
     "LedgerEntry",
+    "Notification",
     "OdometerReading",
     "OneTimeToken",
     "OutboxMessage",
+    "Payment",
+    "PaymentMethod",
     "RecoveryCode",
     "Session",
     "User",

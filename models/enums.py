@@ -98,3 +98,32 @@ class DocumentKind(str, Enum):
     STATEMENT = "STATEMENT"
     TAX_INTEREST_STATEMENT = "TAX_INTEREST_STATEMENT"
     TAX_LEASE_STATEMENT = "TAX_LEASE_STATEMENT"
+
+
+class PaymentMethodKind(str, Enum):
+    BANK_ACCOUNT = "BANK_ACCOUNT"
+    DEBIT_CARD = "DEBIT_CARD"
+
+
+class BankAccountType(str, Enum):
+    CHECKING = "CHECKING"
+    SAVINGS = "SAVINGS"
+
+
+class PaymentStatus(str, Enum):
+    """scheduled -> processing -> settled, or -> failed / returned / cancelled."""
+
+    SCHEDULED = "SCHEDULED"
+    PROCESSING = "PROCESSING"
+    SETTLED = "SETTLED"
+    FAILED = "FAILED"
+    RETURNED = "RETURNED"
+    CANCELLED = "CANCELLED"
+
+
+class NotificationCategory(str, Enum):
+    PAYMENT_CONFIRMATIONS = "PAYMENT_CONFIRMATIONS"
+    PAYMENT_REMINDERS = "PAYMENT_REMINDERS"
+    STATEMENTS_READY = "STATEMENTS_READY"
+    SECURITY_ALERTS = "SECURITY_ALERTS"
+    PAYMENT_PROBLEMS = "PAYMENT_PROBLEMS"

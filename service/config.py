@@ -85,6 +85,8 @@ class Settings:
     # Proof-of-work challenge after repeated failed sign-ins: the largest number a client may
     # have to try (about 0.1 s of SHA-256 in a browser at the default).
     challenge_max_number: int = 100_000
+    # Which payment gateway adapter charges cards and bank accounts (gateways/payments.py).
+    payment_gateway: str = "sandbox"
     # argon2id cost; tests lower it through AUTOFIN_ARGON2_PROFILE=cheapest.
     argon2_profile: str = "default"
     log_level: str = "INFO"
@@ -122,6 +124,8 @@ class Settings:
             problems.append("AUTOFIN_COOKIE_SECURE must be true in production")
         if self.is_sqlite:
             problems.append("DATABASE_URL must point at PostgreSQL in production")
+        if self.payment_gateway == "sandbox":
+            problems.append("AUTOFIN_PAYMENT_GATEWAY is the sandbox, which moves no money; configure a real gateway")
         return problems
 
 
@@ -171,6 +175,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         portal_url=get("AUTOFIN_PORTAL_URL", base.portal_url).rstrip("/"),
         challenge_max_number=_int(get("AUTOFIN_CHALLENGE_MAX_NUMBER", base.challenge_max_number),
                                   "AUTOFIN_CHALLENGE_MAX_NUMBER"),
+        payment_gateway=get("AUTOFIN_PAYMENT_GATEWAY", base.payment_gateway),
         argon2_profile=get("AUTOFIN_ARGON2_PROFILE", base.argon2_profile),
         log_level=get("AUTOFIN_LOG_LEVEL", base.log_level).upper(),
     )

@@ -149,3 +149,21 @@ async def test_a_migration_that_rebuilds_a_parent_table_keeps_every_row(db, serv
         if drop is not None:
             await drop()
         await database.init_db(db)  # give the rest of the session its database back
+
+
+async def test_every_check_constraint_of_the_models_exists_in_the_database(db):
+    """Tortoise 1.1's CreateModel silently drops `constraints`; each must come from an AddConstraint."""
+    from tortoise.migrations.constraints import CheckConstraint
+
+    connection = connections.get("default")
+    if connection.capabilities.dialect == "postgres":
+        rows = await connection.execute_query_dict("SELECT conname AS name FROM pg_constraint WHERE contype = 'c'")
+        present = {row["name"] for row in rows}
+    else:
+        rows = await connection.execute_query_dict("SELECT sql FROM sqlite_master WHERE type = 'table'")
+        present = " ".join(row["sql"] or "" for row in rows)
+    expected = [c.name for model in Tortoise.apps[database.APP_LABEL].values()
+                for c in model._meta.constraints if isinstance(c, CheckConstraint)]
+    assert len(expected) >= 17
+    missing = [name for name in expected if name not in present]
+    assert missing == []

@@ -14,6 +14,8 @@ SAFE_PRODUCTION = {
     "AUTOFIN_BLIND_INDEX_KEY": "b" * 48,
     "AUTOFIN_SMTP_TLS": "starttls",
     "AUTOFIN_SMTP_HOST": "smtp.internal",
+    # A real processor adapter's name (gateways/payments.py:gateway_named maps names to adapters).
+    "AUTOFIN_PAYMENT_GATEWAY": "real-processor",
 }
 
 
@@ -76,3 +78,8 @@ def test_serve_refuses_to_start_in_production_and_says_why(monkeypatch, capsys):
     assert exit_info.value.code == 2
     error = capsys.readouterr().err
     assert "refusing to start in production" in error and "AUTOFIN_SECRET_KEY" in error
+
+
+def test_production_refuses_the_sandbox_payment_gateway():
+    with pytest.raises(ConfigError, match="AUTOFIN_PAYMENT_GATEWAY"):
+        load_settings({**SAFE_PRODUCTION, "AUTOFIN_PAYMENT_GATEWAY": "sandbox"})
