@@ -1,5 +1,6 @@
 """Tortoise models of autofin, registered as the app `autofin`. Data only: rules live in resolvers/."""
 
+from models.autopay import AutopayCycle, AutopayPlan
 from models.contracts import Contract
 from models.identity import Session, User
 from models.ledger import LedgerEntry
@@ -15,6 +16,8 @@ __all__ = [
     "AttemptCounter",
     "AuditChainHead",
     "AuditEvent",
+    "AutopayCycle",
+    "AutopayPlan",
     "CommunicationPreferences",
     "Contract",
     "ContractDelinquency",

@@ -127,3 +127,14 @@ class NotificationCategory(str, Enum):
     STATEMENTS_READY = "STATEMENTS_READY"
     SECURITY_ALERTS = "SECURITY_ALERTS"
     PAYMENT_PROBLEMS = "PAYMENT_PROBLEMS"
+
+
+class AutopayStatus(str, Enum):
+    ACTIVE = "ACTIVE"
+    SUSPENDED = "SUSPENDED"  # after two consecutive failed drafts; the customer must re-enable
+    CANCELLED = "CANCELLED"
+
+
+class AutopayAmountRule(str, Enum):
+    AMOUNT_DUE = "AMOUNT_DUE"
+    AMOUNT_DUE_PLUS_EXTRA = "AMOUNT_DUE_PLUS_EXTRA"
