@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from auth.permissions import DEALERS, EVERYONE, SIGNED_IN
 from graph.access import allow
+from graph.autopay import AutopayMutations
 from graph.dealers.types import DealerDesk, DealershipType
 from graph.documents.mutations import DocumentMutations
 from graph.documents.types import DocumentType
@@ -26,6 +27,10 @@ from graph.identity.registration import RegistrationMutations
 from graph.identity.staff import StaffMutations
 from graph.identity.types import UserType
 from graph.limits import limit_extensions
+from graph.notifications import NotificationMutations, NotificationType
+from graph.payments.methods import PaymentMethodMutations, PaymentMethodType
+from graph.payments.mutations import PaymentMutations
+from graph.payments.types import PaymentType
 from graph.nodes import MAX_NODES
 from graph.servicing.types import ContractType, CustomerType, LedgerTransactionType, VehicleType
 from graph.servicing.compare import BuyVsLeaseInput, BuyVsLeaseResult
@@ -37,6 +42,8 @@ from service.config import Settings
 NODE_TYPES = [UserType, CustomerType, ContractType, VehicleType, LedgerTransactionType, DealershipType]
 NODE_TYPES += [SessionType, SecurityEventType]  # resolve_nodes: the viewer's own rows only
 NODE_TYPES += [DocumentType]  # resolve_nodes: documents of contracts the viewer is a customer on
+NODE_TYPES += [PaymentMethodType, NotificationType]  # resolve_nodes: the viewer's own rows only
+NODE_TYPES += [PaymentType]  # resolve_nodes: payments of contracts the viewer is a customer on
 
 
 async def _resolve_global_id(info: Info, gid: relay.GlobalID):
@@ -97,6 +104,10 @@ MUTATION_TYPES: tuple = (
     MfaMutations,
     ServicingMutations,
     DocumentMutations,
+    PaymentMutations,
+    PaymentMethodMutations,
+    NotificationMutations,
+    AutopayMutations,
     # -- more mutation types here --
 )
 Mutation = merge_types("Mutation", MUTATION_TYPES)

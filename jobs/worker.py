@@ -2,7 +2,8 @@
 
 In the embedded default it runs inside the web process; in production it is its own process
 (`autofin worker`), as many as needed, since every job claims its rows safely. Each cycle: the
-daily close (once per business date, see jobs/daily_close.py), then the mail outbox.
+daily close (once per business date, see jobs/daily_close.py), autopay reminders and drafts
+(jobs/autopay.py), then the mail outbox.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import os
 import socket
 from datetime import date
 
+from jobs.autopay import run_autopay
 from jobs.daily_close import close_through_today
 from jobs.outbox import MailTransport, SmtpTransport, deliver_due
+from jobs.payments import run_payments
 from service.container import Services
 
 log = logging.getLogger("autofin.jobs.worker")
@@ -31,6 +34,8 @@ class Worker:
 
     async def run_once(self) -> None:
         await self.daily_close()
+        await self.payments()
+        await self.autopay()
         await deliver_due(
             clock=self.services.clock,
             transport=self.transport,
@@ -52,6 +57,23 @@ class Worker:
             return
         if all(report.outcome != "in_progress" for report in reports):
             self.closed_through = today
+
+    async def autopay(self) -> None:
+        """Autopay reminders and drafts for today's business date (jobs/autopay.py): idempotent, so
+        every cycle of every worker may run it. A failure is logged and retried next cycle."""
+        today = self.services.clock.today()
+        try:
+            await run_autopay(self.services, today)
+        except Exception:  # noqa: BLE001 - retried on the next cycle
+            log.exception("autopay failed", extra={"business_date": today.isoformat()})
+
+    async def payments(self) -> None:
+        """Charge the payments due (process_due_payments) and apply returns (check_returns). A failure is
+        logged and retried next cycle; it never holds up the mail."""
+        try:
+            await run_payments(self.services)
+        except Exception:  # noqa: BLE001 - retried on the next cycle
+            log.exception("payments run failed")
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         log.info("worker started", extra={"worker_id": self.worker_id})

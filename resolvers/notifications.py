@@ -31,11 +31,15 @@ async def notify(
     email_template: str | None = None,
     email_context: dict[str, Any] | None = None,
     payment: Payment | None = None,
+    required: bool = False,
     using_db=None,
 ) -> bool:
-    """Notify `user` unless their preferences say no; return whether anything was sent."""
+    """Notify `user` unless their preferences say no; return whether anything was sent.
+
+    `required` marks a notice the law requires (e.g. the autopay reminder, Regulation E's notice
+    of a varying preauthorized amount): it goes out whatever the preference says."""
     preference = PREFERENCE_FOR[category]
-    if preference is not None and not await wants(user.id, preference):
+    if not required and preference is not None and not await wants(user.id, preference):
         return False
     await Notification.create(user=user, category=category, title=title[:128], body=body[:500], payment=payment,
                               created_at=services.clock.now(), using_db=using_db)

@@ -305,6 +305,66 @@ def cmd_generate_tax_documents(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run_autopay(args: argparse.Namespace) -> int:
+    """Send the autopay reminders and make the drafts of a business date (default today). Running it
+    again for the same date changes nothing."""
+    from datetime import date
+
+    from jobs.autopay import run_autopay
+    from service import db
+    from service.container import Services
+
+    settings = _settings()
+    try:
+        business_date = date.fromisoformat(args.date) if args.date else None
+    except ValueError:
+        print(f"autofin: --date must be YYYY-MM-DD, not {args.date!r}", file=sys.stderr)
+        return 2
+
+    async def run():
+        await db.init_db(settings.database_url)
+        try:
+            return await run_autopay(Services(settings), business_date)
+        finally:
+            await db.close_db()
+
+    report = asyncio.run(run())
+    skipped = ", ".join(f"{count} {reason}" for reason, count in sorted(report.skipped.items())) or "none"
+    print(f"autofin: autopay for {report.business_date.isoformat()}: {report.plans} active plans, "
+          f"{report.reminders} reminders, {report.drafts} drafts, skipped: {skipped}")
+    return 1 if report.failed_plans else 0
+
+
+def cmd_process_payments(args: argparse.Namespace) -> int:
+    """Charge the payments due on a business date (default today) and apply returns. Safe to repeat."""
+    from datetime import date
+
+    from jobs.payments import run_payments
+    from service import db
+    from service.container import Services
+
+    settings = _settings()
+    try:
+        business_date = date.fromisoformat(args.date) if args.date else None
+    except ValueError:
+        print(f"autofin: --date must be YYYY-MM-DD, not {args.date!r}", file=sys.stderr)
+        return 2
+
+    async def run():
+        await db.init_db(settings.database_url)
+        try:
+            return await run_payments(Services(settings), business_date)
+        finally:
+            await db.close_db()
+
+    result = asyncio.run(run())
+    done = result.processing
+    print(f"autofin: payments of {done.business_date.isoformat()}: {len(done.settled)} settled, "
+          f"{len(done.failed)} failed, {len(done.retry)} to retry (gateway timeout); "
+          f"{len(result.returns.returned)} returned")
+    return 0
+
+
 def _describe_db(settings: Settings) -> str:
     if settings.is_sqlite:
         return f"SQLite file {settings.database_url.removeprefix('sqlite://')}"
@@ -348,6 +408,12 @@ def build_parser() -> argparse.ArgumentParser:
                          help="generate the annual tax documents of a year (interest paid, lease payments and tax)")
     tax.add_argument("--year", type=int, required=True, help="the tax year, e.g. 2026 (must have ended)")
     tax.set_defaults(func=cmd_generate_tax_documents)
+    autopay = sub.add_parser("run-autopay", help="send autopay reminders and make the drafts of a business date")
+    autopay.add_argument("--date", default=None, help="business date YYYY-MM-DD (default: today)")
+    autopay.set_defaults(func=cmd_run_autopay)
+    pay = sub.add_parser("process-payments", help="charge the payments due and apply returns (default today)")
+    pay.add_argument("--date", default=None, help="business date YYYY-MM-DD (default: today)")
+    pay.set_defaults(func=cmd_process_payments)
     sub.add_parser("migrate", help="apply committed database migrations").set_defaults(func=cmd_migrate)
 
     make = sub.add_parser("makemigrations", help="(developers) write a migration for model changes")

@@ -20,12 +20,19 @@ from graph.identity.account_types import (
     SessionType,
 )
 from graph.nodes import visible_nodes
+from graph.notifications import (
+    NOTIFICATION_ORDER,
+    NotificationConnection,
+    NotificationType,
+)
 from graph.pagination import PAGE_ARGS_DESCRIPTION, paginate
+from graph.payments.methods import PaymentMethodType, payment_methods_of_viewer
 from graph.servicing.types import CustomerType, mask_email
 from models import User
 from resolvers.errors import ClientFacingError, ErrorCode
 from resolvers.identity import preferences, security_events
 from resolvers.identity.sessions import live_sessions_of
+from resolvers.notifications_queries import notifications_of, unread_count
 
 
 def _own(user_type: UserType, info: Info) -> User | None:
@@ -109,3 +116,29 @@ class UserType(relay.Node):
         user = info.context.user
         own = User.filter(id=user.id) if user else User.filter(id__in=[])
         return await visible_nodes(own, node_ids, cls.from_model, required)
+
+    @strawberry.field(
+        description="Your active payment methods, the default first, then the newest; empty on anyone but yourself "
+        "and for staff. Add with `addBankAccount` / `addDebitCard`."
+    )
+    async def payment_methods(self, info: Info) -> list[PaymentMethodType]:
+        if _own(self, info) is None:
+            return []
+        return await payment_methods_of_viewer(info)
+
+    @strawberry.field(
+        description="Your in-portal notifications, newest first (only unread ones with `unreadOnly: true`); empty "
+        f"on anyone but yourself. Mark them read with `markNotificationsRead`. {PAGE_ARGS_DESCRIPTION}"
+    )
+    async def notifications(
+        self, info: Info, unread_only: bool | None = False, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> NotificationConnection:
+        viewer = _own(self, info)
+        return await paginate(NotificationConnection, notifications_of(viewer, unread_only=bool(unread_only)),
+                              NOTIFICATION_ORDER, NotificationType.from_model, first=first, after=after, last=last,
+                              before=before)
+
+    @strawberry.field(description="How many of your notifications are unread (0 on anyone but yourself).")
+    async def unread_notification_count(self, info: Info) -> int:
+        return await unread_count(_own(self, info))

@@ -36,14 +36,6 @@ class PastDue:
     bucket: DelinquencyBucket = strawberry.field(description="Delinquency bucket from `daysPastDue`.")  # type: ignore[valid-type]
 
 
-@strawberry.type(description="Automatic monthly payments.")
-class Autopay:
-    enabled: bool = strawberry.field(
-        description="Whether autopay drafts the monthly payment. Autopay enrolment arrives with the payments "
-        "feature; until then this is always false."
-    )
-
-
 @strawberry.type(name="AmortizationInstallment", description="One installment of a loan's amortization schedule.")
 class AmortizationInstallmentType:
     number: int = strawberry.field(description="Installment number, 1-based.")

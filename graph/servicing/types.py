@@ -9,6 +9,7 @@ number of contracts costs the same number of SQL statements."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Annotated
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -34,7 +35,6 @@ from graph.pagination import (
 from graph.scalars import Money, money, optional_money
 from graph.servicing.figures import (
     AmortizationInstallmentType,
-    Autopay,
     LoanDisclosure,
     NextDue,
     PastDue,
@@ -42,6 +42,16 @@ from graph.servicing.figures import (
 )
 from graph.servicing.inputs import OrderDirection, TransactionFilter, TransactionOrder
 from graph.servicing.lease import LeaseDetails
+from graph.payments.types import (
+    PAYMENT_ORDER,
+    PaymentConnection,
+    PaymentFilter,
+    PaymentOptionsType,
+    PaymentType,
+    contract_payments,
+)
+from models.enums import Role
+from resolvers.payments.scheduling import options_from_state
 from models import Contract, Customer, LedgerEntry, Vehicle
 from models.enums import ContractKind, DelinquencyBucket
 from resolvers.servicing import history, loans
@@ -52,6 +62,9 @@ from resolvers.servicing.visibility import (
     ledger_visible_to,
     vehicles_visible_to,
 )
+
+if TYPE_CHECKING:  # the autopay field
+    from graph.autopay import AutopayType
 
 CONTRACT_ORDER = Ordering((("contract_date", True), ("id", True)))
 LEDGER_ORDER = history.NEWEST_FIRST
@@ -214,9 +227,12 @@ class ContractType(relay.Node):
         return PastDue(amount=money(due.past_due_amount), days_past_due=due.days_past_due,
                        bucket=DelinquencyBucket(due.bucket))
 
-    @strawberry.field(description="Automatic payments (arrive with the payments feature: always disabled for now).")
-    def autopay(self) -> Autopay:
-        return Autopay(enabled=False)
+    @strawberry.field(description="Autopay on this contract: method, draft day, amount rule, the next draft once its "
+                      "reminder fixed it, and a paused due date. `enabled` is false without an ACTIVE plan.")
+    async def autopay(self, info: Info) -> Annotated[AutopayType, strawberry.lazy("graph.autopay")]:
+        from graph.autopay import autopay_of
+
+        return await autopay_of(info, self.row)
 
     @strawberry.field(description="The newest payment that was not returned; null before the first payment.")
     async def last_payment(self, info: Info) -> LedgerTransactionType | None:
@@ -299,6 +315,25 @@ class ContractType(relay.Node):
         after: str | None = None, last: int | None = None, before: str | None = None,
     ) -> DocumentConnection:
         return await contract_documents(info, self.id, kind, first=first, after=after, last=last, before=before)
+
+    @strawberry.field(
+        description="Payments made on this contract (one-time and autopay), newest first, optionally filtered by "
+        f"status and scheduled date. {PAGE_ARGS_DESCRIPTION}"
+    )
+    async def payments(
+        self, info: Info, filter: PaymentFilter | None = None, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> PaymentConnection:
+        # This contract is already visible to the caller; its payments only to its customers.
+        query = contract_payments(self.id, filter) if info.context.user.role == Role.CUSTOMER \
+            else contract_payments(0, None).filter(id__in=[])
+        return await paginate(PaymentConnection, query, PAYMENT_ORDER, PaymentType.from_model, first=first,
+                              after=after, last=last, before=before)
+
+    @strawberry.field(description="Amount choices for the pay screen today (see makePayment's `amount`).")
+    async def payment_options(self, info: Info) -> PaymentOptionsType:
+        state = await self.state(info)
+        return PaymentOptionsType.from_options(options_from_state(state))
 
 
 @strawberry.type(name="ContractConnection", description="A page of contracts, newest first.")

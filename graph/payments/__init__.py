@@ -1,0 +1,1 @@
+"""Payments in the schema: payment methods (methods.py); payments and autopay beside them."""

@@ -1,0 +1,2 @@
+"""Autopay: plans (enrol, change, pause, cancel), cycles (reminder, then one draft per due date)
+and what a draft's outcome does to its plan (failures suspend it after two in a row)."""

@@ -1,0 +1,1 @@
+"""Payment rules: payment methods (methods.py, bank_validation.py); payments and autopay live beside them."""
