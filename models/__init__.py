@@ -7,6 +7,7 @@ from models.ledger import LedgerEntry
 from models.outbox import OutboxMessage
 from models.parties import Customer, Dealership
 from models.payments import Notification, Payment, PaymentMethod
+from models.plan_changes import PlanChangeRequest, ScheduleChange
 from models.preferences import CommunicationPreferences
 from models.servicing import ContractDelinquency, DailyCloseRun, Document, OdometerReading
 from models.security import AttemptCounter, AuditChainHead, AuditEvent, KnownDevice, OneTimeToken, RecoveryCode
@@ -33,7 +34,9 @@ __all__ = [
     "OutboxMessage",
     "Payment",
     "PaymentMethod",
+    "PlanChangeRequest",
     "RecoveryCode",
+    "ScheduleChange",
     "Session",
     "User",
     "Vehicle",

@@ -138,3 +138,14 @@ class AutopayStatus(str, Enum):
 class AutopayAmountRule(str, Enum):
     AMOUNT_DUE = "AMOUNT_DUE"
     AMOUNT_DUE_PLUS_EXTRA = "AMOUNT_DUE_PLUS_EXTRA"
+
+
+class PlanChangeKind(str, Enum):
+    DUE_DATE_CHANGE = "DUE_DATE_CHANGE"
+    DEFERRAL = "DEFERRAL"
+
+
+class PlanChangeStatus(str, Enum):
+    PENDING_REVIEW = "PENDING_REVIEW"
+    APPROVED = "APPROVED"
+    DECLINED = "DECLINED"
