@@ -47,6 +47,33 @@ async def _seed_if_empty(settings: Settings, *, required: bool) -> bool:
         await db.close_db()
 
 
+def _date_option(value: str | None):
+    """--date YYYY-MM-DD, or None for today; a malformed date exits with a clear message."""
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        print(f"autofin: --date must be YYYY-MM-DD, not {value!r}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _with_database(settings: Settings, job):
+    """Run the coroutine function `job()` with the database connected, and return its result."""
+    from service import db
+
+    async def run():
+        await db.init_db(settings.database_url)
+        try:
+            return await job()
+        finally:
+            await db.close_db()
+
+    return asyncio.run(run())
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     settings = _settings()
     print(f"autofin: migrating {_describe_db(settings)}")
@@ -165,18 +192,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_verify_audit(args: argparse.Namespace) -> int:
     """Recompute the audit log's hash chain; exit 1 when a row was edited or removed."""
     from auth.audit import verify_chain
-    from service import db
 
-    settings = _settings()
-
-    async def run():
-        await db.init_db(settings.database_url)
-        try:
-            return await verify_chain()
-        finally:
-            await db.close_db()
-
-    report = asyncio.run(run())
+    report = _with_database(_settings(), verify_chain)
     if report.ok:
         print(f"autofin: audit log intact ({report.events} events verified)")
         return 0
@@ -192,24 +209,19 @@ def cmd_create_staff(args: argparse.Namespace) -> int:
     from models import Dealership
     from models.enums import Role
     from resolvers.identity.staff import create_staff_user
-    from service import db
     from service.container import Services
 
     settings = _settings()
 
-    async def run():
-        await db.init_db(settings.database_url)
-        try:
-            dealership = await Dealership.get_or_none(code=args.dealership) if args.dealership else None
-            return await create_staff_user(
-                Services(settings), actor=None, username=args.username, email=args.email, role=Role(args.role),
-                dealership_id=dealership.id if dealership else None, dealership_given=args.dealership is not None,
-                origin=Origin(ip="", user_agent="autofin create-staff"),
-            )
-        finally:
-            await db.close_db()
+    async def create():
+        dealership = await Dealership.get_or_none(code=args.dealership) if args.dealership else None
+        return await create_staff_user(
+            Services(settings), actor=None, username=args.username, email=args.email, role=Role(args.role),
+            dealership_id=dealership.id if dealership else None, dealership_given=args.dealership is not None,
+            origin=Origin(ip="", user_agent="autofin create-staff"),
+        )
 
-    outcome = asyncio.run(run())
+    outcome = _with_database(settings, create)
     if outcome.problems:
         for problem in outcome.problems:
             where = f" ({'.'.join(problem.field)})" if problem.field else ""
@@ -249,27 +261,12 @@ def cmd_demo_totp(args: argparse.Namespace) -> int:
 def cmd_close_day(args: argparse.Namespace) -> int:
     """Close one business date (default today): late fees, delinquency, statements. Running it again
     for the same date changes nothing."""
-    from datetime import date
-
     from jobs.daily_close import run_daily_close
-    from service import db
     from service.container import Services
 
     settings = _settings()
-    try:
-        business_date = date.fromisoformat(args.date) if args.date else None
-    except ValueError:
-        print(f"autofin: --date must be YYYY-MM-DD, not {args.date!r}", file=sys.stderr)
-        return 2
-
-    async def run():
-        await db.init_db(settings.database_url)
-        try:
-            return await run_daily_close(Services(settings), business_date)
-        finally:
-            await db.close_db()
-
-    report = asyncio.run(run())
+    business_date = _date_option(args.date)
+    report = _with_database(settings, lambda: run_daily_close(Services(settings), business_date))
     day = report.business_date.isoformat()
     if report.outcome == "in_progress":
         print(f"autofin: {day} is being closed by another process right now; nothing done")
@@ -284,7 +281,6 @@ def cmd_generate_tax_documents(args: argparse.Namespace) -> int:
     """The tax documents of --year for every contract with activity in it (the daily close does this
     on January 31 for the year before). Existing documents are kept as they are."""
     from jobs.statements import generate_tax_documents
-    from service import db
     from service.container import Services
 
     settings = _settings()
@@ -293,14 +289,7 @@ def cmd_generate_tax_documents(args: argparse.Namespace) -> int:
         print(f"autofin: {args.year} has not ended yet; tax documents are for past years", file=sys.stderr)
         return 2
 
-    async def run() -> int:
-        await db.init_db(settings.database_url)
-        try:
-            return await generate_tax_documents(services, args.year)
-        finally:
-            await db.close_db()
-
-    generated = asyncio.run(run())
+    generated = _with_database(settings, lambda: generate_tax_documents(services, args.year))
     print(f"autofin: {generated} tax documents generated for {args.year} (existing ones kept)")
     return 0
 
@@ -308,27 +297,12 @@ def cmd_generate_tax_documents(args: argparse.Namespace) -> int:
 def cmd_run_autopay(args: argparse.Namespace) -> int:
     """Send the autopay reminders and make the drafts of a business date (default today). Running it
     again for the same date changes nothing."""
-    from datetime import date
-
     from jobs.autopay import run_autopay
-    from service import db
     from service.container import Services
 
     settings = _settings()
-    try:
-        business_date = date.fromisoformat(args.date) if args.date else None
-    except ValueError:
-        print(f"autofin: --date must be YYYY-MM-DD, not {args.date!r}", file=sys.stderr)
-        return 2
-
-    async def run():
-        await db.init_db(settings.database_url)
-        try:
-            return await run_autopay(Services(settings), business_date)
-        finally:
-            await db.close_db()
-
-    report = asyncio.run(run())
+    business_date = _date_option(args.date)
+    report = _with_database(settings, lambda: run_autopay(Services(settings), business_date))
     skipped = ", ".join(f"{count} {reason}" for reason, count in sorted(report.skipped.items())) or "none"
     print(f"autofin: autopay for {report.business_date.isoformat()}: {report.plans} active plans, "
           f"{report.reminders} reminders, {report.drafts} drafts, skipped: {skipped}")
@@ -337,27 +311,12 @@ def cmd_run_autopay(args: argparse.Namespace) -> int:
 
 def cmd_process_payments(args: argparse.Namespace) -> int:
     """Charge the payments due on a business date (default today) and apply returns. Safe to repeat."""
-    from datetime import date
-
     from jobs.payments import run_payments
-    from service import db
     from service.container import Services
 
     settings = _settings()
-    try:
-        business_date = date.fromisoformat(args.date) if args.date else None
-    except ValueError:
-        print(f"autofin: --date must be YYYY-MM-DD, not {args.date!r}", file=sys.stderr)
-        return 2
-
-    async def run():
-        await db.init_db(settings.database_url)
-        try:
-            return await run_payments(Services(settings), business_date)
-        finally:
-            await db.close_db()
-
-    result = asyncio.run(run())
+    business_date = _date_option(args.date)
+    result = _with_database(settings, lambda: run_payments(Services(settings), business_date))
     done = result.processing
     print(f"autofin: payments of {done.business_date.isoformat()}: {len(done.settled)} settled, "
           f"{len(done.failed)} failed, {len(done.retry)} to retry (gateway timeout); "
