@@ -2,8 +2,10 @@
 
 In the embedded default it runs inside the web process; in production it is its own process
 (`autofin worker`), as many as needed, since every job claims its rows safely. Each cycle: the
-daily close (once per business date, see jobs/daily_close.py), autopay reminders and drafts
-(jobs/autopay.py), then the mail outbox.
+daily close (once per business date, see jobs/daily_close.py), the payments due, then the mail
+outbox. Jobs that scan many rows run on an interval instead of every cycle: returns (a gateway
+question per recently settled payment) and autopay (a few queries per active plan). Every job is
+idempotent, so the intervals only bound the load; they are not needed for correctness.
 """
 
 from __future__ import annotations
@@ -12,15 +14,18 @@ import asyncio
 import logging
 import os
 import socket
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from jobs.autopay import run_autopay
 from jobs.daily_close import close_through_today
 from jobs.outbox import MailTransport, SmtpTransport, deliver_due
-from jobs.payments import run_payments
+from resolvers.payments.processing import check_returns, process_due_payments
 from service.container import Services
 
 log = logging.getLogger("autofin.jobs.worker")
+
+RETURNS_INTERVAL = timedelta(minutes=15)
+AUTOPAY_INTERVAL = timedelta(minutes=5)
 
 
 class Worker:
@@ -31,6 +36,18 @@ class Worker:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"[:64]
         # The last business date this worker saw closed: the daily close runs once per date change.
         self.closed_through: date | None = None
+        # When each interval job last ran here (per worker; another worker may run it in between).
+        self.last_run: dict[str, datetime] = {}
+
+    def _due(self, job: str, interval: timedelta) -> bool:
+        """Whether `job` should run now: at the first cycle, then every `interval`, and at once when
+        the business date changes."""
+        now = self.services.clock.now()
+        last = self.last_run.get(job)
+        if last is not None and now - last < interval and last.date() == now.date():
+            return False
+        self.last_run[job] = now
+        return True
 
     async def run_once(self) -> None:
         await self.daily_close()
@@ -59,8 +76,10 @@ class Worker:
             self.closed_through = today
 
     async def autopay(self) -> None:
-        """Autopay reminders and drafts for today's business date (jobs/autopay.py): idempotent, so
-        every cycle of every worker may run it. A failure is logged and retried next cycle."""
+        """Autopay reminders and drafts for today's business date (jobs/autopay.py), every
+        AUTOPAY_INTERVAL. Idempotent, so every worker may run it. A failure is logged and retried."""
+        if not self._due("autopay", AUTOPAY_INTERVAL):
+            return
         today = self.services.clock.today()
         try:
             await run_autopay(self.services, today)
@@ -68,10 +87,13 @@ class Worker:
             log.exception("autopay failed", extra={"business_date": today.isoformat()})
 
     async def payments(self) -> None:
-        """Charge the payments due (process_due_payments) and apply returns (check_returns). A failure is
-        logged and retried next cycle; it never holds up the mail."""
+        """Charge the payments due every cycle (one indexed query when none is due) and apply returns
+        every RETURNS_INTERVAL. A failure is logged and retried; it never holds up the mail."""
+        today = self.services.clock.today()
         try:
-            await run_payments(self.services)
+            await process_due_payments(self.services, today)
+            if self._due("returns", RETURNS_INTERVAL):
+                await check_returns(self.services, today)
         except Exception:  # noqa: BLE001 - retried on the next cycle
             log.exception("payments run failed")
 
