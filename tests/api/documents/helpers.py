@@ -3,30 +3,17 @@ entries posted the way the engine posts them, and reading a PDF back as text."""
 
 from __future__ import annotations
 
-import base64
 import io
 from datetime import date, datetime, time, timezone
-from decimal import Decimal
 
 from pypdf import PdfReader
 
 from finance.loan import add_months
-from finance.servicing import allocate_payment
 from models import Contract, Customer, Dealership, LedgerEntry, User
 from models.enums import ContractKind, LedgerEntryKind, Role
-from resolvers.servicing.positions import ledger_events, loan_terms
 from tests import factories
-
-D = Decimal
-# finance-notes.md worked example 2: adjusted cap cost 36,000.00, payment 459.63 (7 % tax).
-LEASE_TERMS = dict(gross_cap_cost=D("38000.00"), cap_cost_reduction=D("2000.00"), residual_value=D("23200.00"),
-                   money_factor=D("0.00125"), sales_tax_rate=D("0.0700"), amount_financed=D("36000.00"),
-                   scheduled_payment=D("459.63"), annual_mileage_allowance=12000, excess_mileage_rate=D("0.25"),
-                   purchase_option_fee=D("350.00"), disposition_fee=D("395.00"))
-
-
-def gid(type_name: str, row_id: int) -> str:
-    return base64.b64encode(f"{type_name}:{row_id}".encode()).decode()
+from tests.api.servicing import builders
+from tests.api.servicing.builders import D, LEASE_TERMS, entry, gid  # noqa: F401 - shared with the servicing tests
 
 
 def at(day: date, hour: int = 14) -> datetime:
@@ -44,13 +31,9 @@ async def customer(services, username: str | None = None, **overrides) -> tuple[
     return owner, user
 
 
-async def loan(owner: Customer, dealer: Dealership | None = None, *, contract_date: date = date(2026, 1, 15),
-               first_payment_date: date = date(2026, 2, 15), **overrides) -> Contract:
+async def loan(owner: Customer, dealer: Dealership | None = None, **overrides) -> Contract:
     """5,000.00 at 12 % for 36 months, payment 166.07 (finance-notes.md worked example 1)."""
-    dealer = dealer or await factories.dealership()
-    term = overrides.get("term_months", 36)
-    return await factories.loan(owner, dealer, contract_date=contract_date, first_payment_date=first_payment_date,
-                                maturity_date=add_months(first_payment_date, term - 1), **overrides)
+    return await builders.loan(owner, dealer or await factories.dealership(), **overrides)
 
 
 async def lease(owner: Customer, dealer: Dealership | None = None, *, contract_date: date = date(2026, 1, 15),
@@ -62,20 +45,9 @@ async def lease(owner: Customer, dealer: Dealership | None = None, *, contract_d
     return await factories.loan(owner, dealer, **values)
 
 
-async def entry(contract: Contract, kind: LedgerEntryKind, day: date, *, principal="0", interest="0", fees="0",
-                tax="0", reverses: LedgerEntry | None = None, memo: str = "") -> LedgerEntry:
-    parts = dict(principal=D(principal), interest=D(interest), fees=D(fees), tax=D(tax))
-    return await LedgerEntry.create(contract=contract, kind=kind, effective_date=day, posted_at=at(day),
-                                    amount=sum(parts.values()), reverses=reverses, memo=memo, **parts)
-
-
 async def pay_loan(contract: Contract, day: date, amount: str = "166.07") -> LedgerEntry:
     """A loan payment split by the engine as of the day it is received."""
-    rows = await LedgerEntry.filter(contract=contract).order_by("effective_date", "id")
-    split = allocate_payment(loan_terms(contract), ledger_events(rows), D(amount), day)
-    assert split.unapplied == 0
-    return await entry(contract, LedgerEntryKind.PAYMENT, day, principal=split.principal, interest=split.interest,
-                       fees=split.fees, memo="Payment")
+    return await builders.pay_loan(contract, day, amount, memo="Payment")
 
 
 async def pay_lease(contract: Contract, day: date, fees: str = "0") -> LedgerEntry:

@@ -66,13 +66,13 @@ async def entry(contract: Contract, kind: LedgerEntryKind, day: date, *, princip
                                     **parts)
 
 
-async def pay_loan(contract: Contract, day: date, amount: str | Decimal) -> LedgerEntry:
+async def pay_loan(contract: Contract, day: date, amount: str | Decimal, memo: str = "") -> LedgerEntry:
     """A loan payment split by the engine on the day it is received."""
     rows = await LedgerEntry.filter(contract=contract).order_by("effective_date", "id")
     split = allocate_payment(loan_terms(contract), ledger_events(rows), D(amount), day)
     assert split.unapplied == 0
     return await entry(contract, LedgerEntryKind.PAYMENT, day, principal=split.principal, interest=split.interest,
-                       fees=split.fees)
+                       fees=split.fees, memo=memo)
 
 
 async def pay_lease(contract: Contract, day: date, depreciation="355.56", rent="74.00", tax="30.07",
