@@ -164,9 +164,12 @@ async def _store_new(
     return Outcome(method=method)
 
 
-def _customer_problem(user: User) -> Problem | None:
+def _may_add(services: Services, user: User, session: Session | None) -> Problem | None:
+    """Why `user` may not add a method now: no customer record, or no recent step-up."""
     if user.customer_id is None:
         return Problem(ErrorCode.NOT_FOUND, "This sign-in has no customer record to add payment methods to.")
+    if not recently_reauthenticated(session, services.clock):
+        return REAUTH_REQUIRED
     return None
 
 
@@ -187,11 +190,9 @@ async def add_bank_account(
         problems.append(Problem(ErrorCode.INVALID, "Choose CHECKING or SAVINGS.", ("accountType",)))
     if problems:
         return _fail(*problems)
-    no_customer = _customer_problem(user)
-    if no_customer is not None:
-        return _fail(no_customer)
-    if not recently_reauthenticated(session, services.clock):
-        return _fail(REAUTH_REQUIRED)
+    refused = _may_add(services, user, session)
+    if refused is not None:
+        return _fail(refused)
 
     cipher = services.cipher
     # Same account number at another bank is another account: the index covers both numbers.
@@ -218,11 +219,9 @@ async def add_debit_card(
     problems += _expiry_problems(expiry_month, expiry_year, today)
     if problems:
         return _fail(*problems)
-    no_customer = _customer_problem(user)
-    if no_customer is not None:
-        return _fail(no_customer)
-    if not recently_reauthenticated(session, services.clock):
-        return _fail(REAUTH_REQUIRED)
+    refused = _may_add(services, user, session)
+    if refused is not None:
+        return _fail(refused)
 
     gateway = services.gateway
     try:
