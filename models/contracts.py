@@ -59,6 +59,10 @@ class Contract(Model):
     grace_days = fields.SmallIntField(default=10)
     day_count_basis = fields.CharField(max_length=16, default="ACTUAL_365")
     payment_allocation = fields.CharField(max_length=64, default="INTEREST,PRINCIPAL,FEES")
+    # Approved payment-plan changes, oldest first, as finance.schedule_changes.Change fields. A copy
+    # of the append-only schedule_changes rows (written in the same transaction), kept here so the
+    # installments of any number of contracts are known with no query beyond the contracts.
+    applied_changes = fields.JSONField(null=True)  # null: none (SQLite cannot add a NOT NULL JSON column)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

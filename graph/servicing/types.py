@@ -55,7 +55,7 @@ from resolvers.payments.scheduling import options_from_state
 from models import Contract, Customer, LedgerEntry, Vehicle
 from models.enums import ContractKind, DelinquencyBucket
 from resolvers.servicing import history, loans
-from resolvers.servicing.positions import ContractState
+from resolvers.servicing.positions import ContractState, maturity_of
 from resolvers.servicing.visibility import (
     contracts_visible_to,
     customers_visible_to,
@@ -152,7 +152,7 @@ class ContractType(relay.Node):
     status: enums.ContractStatus = strawberry.field(description="Where the contract is in its life.")  # type: ignore[valid-type]
     contract_date: date = strawberry.field(description="The day the contract was signed.")
     first_payment_date: date = strawberry.field(description="Due date of the first monthly payment.")
-    maturity_date: date = strawberry.field(description="Due date of the last scheduled payment.")
+    maturity_date: date = strawberry.field(description="Due date of the last scheduled payment (a deferral moves it later).")
     term_months: int = strawberry.field(description="Number of monthly payments.")
     amount_financed: Money = strawberry.field(description="Loan: amount financed. Lease: adjusted capitalized cost.")
     scheduled_payment: Money = strawberry.field(description="Monthly payment (leases: including sales tax).")
@@ -176,7 +176,7 @@ class ContractType(relay.Node):
                 disposition_fee=optional_money(row.disposition_fee),
             )
         return cls(id=row.id, number=row.number, kind=row.kind, status=row.status, contract_date=row.contract_date,
-                   first_payment_date=row.first_payment_date, maturity_date=row.maturity_date,
+                   first_payment_date=row.first_payment_date, maturity_date=maturity_of(row),
                    term_months=row.term_months, amount_financed=money(row.amount_financed),
                    scheduled_payment=money(row.scheduled_payment), apr=row.apr, lease=lease,
                    grace_days=row.grace_days, late_fee=money(row.late_fee), vehicle_id=row.vehicle_id, row=row)

@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
             name='ScheduleChange',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('contract', fields.ForeignKeyField('autofin.Contract', source_field='contract_id', db_constraint=True, to_field='id', related_name='schedule_changes', on_delete=OnDelete.RESTRICT)),
+                ('contract', fields.ForeignKeyField('autofin.Contract', source_field='contract_id', db_constraint=True, to_field='id', related_name='schedule_change_rows', on_delete=OnDelete.RESTRICT)),
                 ('request', fields.OneToOneField('autofin.PlanChangeRequest', source_field='request_id', db_constraint=True, to_field='id', related_name='schedule_change', on_delete=OnDelete.RESTRICT)),
                 ('kind', fields.CharEnumField(description='DUE_DATE_CHANGE: DUE_DATE_CHANGE\nDEFERRAL: DEFERRAL', enum_type=PlanChangeKind, max_length=16)),
                 ('from_installment', fields.SmallIntField()),

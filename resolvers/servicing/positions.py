@@ -14,7 +14,8 @@ Figures (the same for the dashboard, the daily close and statements):
   balance is the adjusted capitalized cost less the depreciation paid so far (it ends at the
   residual value).
 - Installments: the amortization schedule's payments (loan) or `term_months` equal monthly
-  payments of `scheduled_payment` (lease). Credits: each payment's amount less its fee part, a
+  payments of `scheduled_payment` (lease), with the approved payment-plan changes applied
+  (finance.schedule_changes: a due-date change or a deferral moves due dates, never amounts). Credits: each payment's amount less its fee part, a
   reversal negative (finance.due.credits_from_events). Grace: `contract.grace_days`.
 - A contract PAID_OFF, or a loan whose payoff is zero, owes no installment.
 """
@@ -33,6 +34,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from finance import due as due_math
 from finance.loan import ScheduledInstallment, amortization_schedule
 from finance.money import ZERO
+from finance.schedule_changes import Change, apply_changes
 from finance.servicing import (
     LedgerEvent,
     LoanPosition,
@@ -133,11 +135,27 @@ def schedule_of(contract: Contract) -> list[ScheduledInstallment]:
                           contract.first_payment_date))
 
 
-def installments_of(contract: Contract) -> list[due_math.Installment]:
+def original_installments(contract: Contract) -> list[due_math.Installment]:
+    """The installments as signed, before any payment-plan change."""
     if contract.kind == ContractKind.LOAN:
         return due_math.loan_installments(schedule_of(contract))
     return due_math.lease_installments(contract.first_payment_date, contract.term_months,
                                        contract.scheduled_payment)
+
+
+def applied_changes(contract: Contract) -> list[Change]:
+    """The approved payment-plan changes of the contract, oldest first."""
+    return [Change(**change) for change in contract.applied_changes or ()]
+
+
+def installments_of(contract: Contract) -> list[due_math.Installment]:
+    """The installments in force, in due-date order: as signed, with every approved plan change applied."""
+    return apply_changes(original_installments(contract), applied_changes(contract))
+
+
+def maturity_of(contract: Contract) -> date:
+    """The due date of the last installment in force (a deferral moves it later)."""
+    return installments_of(contract)[-1].due_date
 
 
 def unpaid_fees(rows: Iterable[LedgerEntry]) -> Decimal:
