@@ -16,6 +16,7 @@ from strawberry.types import Info
 from auth.permissions import CUSTOMERS
 from graph.access import allow
 from graph.errors import UserError, user_errors
+from graph.ids import contract_row_id, row_id
 from graph.payments.methods import PaymentMethodKindEnum
 from graph.scalars import Money, money
 from models import AutopayCycle, AutopayPlan, Contract
@@ -90,18 +91,6 @@ DISABLED = AutopayType(id=None, enabled=False, status=None, method=None, days_be
 
 def autopay_gid(plan_id: int) -> str:
     return str(relay.GlobalID(AUTOPAY_TYPE_NAME, str(plan_id)))
-
-
-def _row_id(raw: str | None, type_name: str) -> int | None:
-    if raw is None:
-        return None
-    try:
-        gid = relay.GlobalID.from_id(raw)
-    except Exception:  # noqa: BLE001 - any malformed id is simply not one of yours
-        return None
-    if gid.type_name != type_name or not gid.node_id.isdigit() or len(gid.node_id) > 18:
-        return None
-    return int(gid.node_id)
 
 
 async def load_autopay(contract_ids: Sequence[int], today: date, show_method: bool) -> list[AutopayType]:
@@ -226,10 +215,6 @@ async def _payload(info: Info, outcome: rules.PlanOutcome) -> AutopayPayload:
     return AutopayPayload(autopay=view, contract=ContractType.from_model(contract), errors=[])
 
 
-def _contract_id(raw: str) -> int | None:
-    return _row_id(raw, "Contract")
-
-
 @strawberry.type
 class AutopayMutations:
     @strawberry.mutation(
@@ -242,7 +227,7 @@ class AutopayMutations:
         ctx = info.context
         outcome = await rules.enroll(
             ctx.services, user=ctx.user, session=ctx.session, origin=ctx.origin,
-            contract_id=_contract_id(input.contract_id), method_id=_row_id(input.payment_method_id, "PaymentMethod"),
+            contract_id=contract_row_id(input.contract_id), method_id=row_id(input.payment_method_id, "PaymentMethod"),
             days_before_due=input.days_before_due, amount_rule=model_enums.AutopayAmountRule(input.amount_rule),
             extra_principal=input.extra_principal,
         )
@@ -256,12 +241,12 @@ class AutopayMutations:
     async def change_autopay(self, info: Info, input: ChangeAutopayInput) -> AutopayPayload:
         ctx = info.context
         rule = model_enums.AutopayAmountRule(input.amount_rule) if input.amount_rule is not None else None
-        method_id = _row_id(input.payment_method_id, "PaymentMethod") if input.payment_method_id is not None else None
+        method_id = row_id(input.payment_method_id, "PaymentMethod") if input.payment_method_id is not None else None
         if input.payment_method_id is not None and method_id is None:
             method_id = -1  # not an id of yours: NOT_FOUND
         outcome = await rules.change(
             ctx.services, user=ctx.user, session=ctx.session, origin=ctx.origin,
-            plan_id=_row_id(input.autopay_id, AUTOPAY_TYPE_NAME), method_id=method_id,
+            plan_id=row_id(input.autopay_id, AUTOPAY_TYPE_NAME), method_id=method_id,
             days_before_due=input.days_before_due, amount_rule=rule, extra_principal=input.extra_principal,
         )
         return await _payload(info, outcome)
@@ -274,7 +259,7 @@ class AutopayMutations:
     async def pause_autopay_for_one_cycle(self, info: Info, input: PauseAutopayInput) -> AutopayPayload:
         ctx = info.context
         outcome = await rules.pause_one_cycle(ctx.services, user=ctx.user, session=ctx.session, origin=ctx.origin,
-                                              plan_id=_row_id(input.autopay_id, AUTOPAY_TYPE_NAME))
+                                              plan_id=row_id(input.autopay_id, AUTOPAY_TYPE_NAME))
         return await _payload(info, outcome)
 
     @strawberry.mutation(
@@ -285,5 +270,5 @@ class AutopayMutations:
     async def cancel_autopay(self, info: Info, input: CancelAutopayInput) -> AutopayPayload:
         ctx = info.context
         outcome = await rules.cancel(ctx.services, user=ctx.user, session=ctx.session, origin=ctx.origin,
-                                     plan_id=_row_id(input.autopay_id, AUTOPAY_TYPE_NAME))
+                                     plan_id=row_id(input.autopay_id, AUTOPAY_TYPE_NAME))
         return await _payload(info, outcome)

@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 from strawberry.types import Info
 
 from auth.permissions import CUSTOMERS
 from graph.access import allow
 from graph.documents.types import DocumentType
 from graph.errors import UserError, user_errors
+from graph.ids import contract_row_id
 from resolvers.servicing import documents as rules
-
-
-def _contract_id(raw: str) -> int | None:
-    """The row id of a `Contract` global id, or None for anything else (answered as NOT_FOUND)."""
-    try:
-        gid = relay.GlobalID.from_id(raw)
-    except Exception:  # noqa: BLE001 - a malformed id is simply not one of your contracts
-        return None
-    if gid.type_name != "Contract" or not gid.node_id.isdigit() or len(gid.node_id) > 18:
-        return None
-    return int(gid.node_id)
 
 
 @strawberry.input(description="Which contract and which tax year.")
@@ -47,7 +36,7 @@ class DocumentMutations:
     )
     async def request_tax_document(self, info: Info, input: RequestTaxDocumentInput) -> RequestTaxDocumentPayload:
         ctx = info.context
-        outcome = await rules.request_tax_document(ctx.services, ctx.user, _contract_id(input.contract_id),
+        outcome = await rules.request_tax_document(ctx.services, ctx.user, contract_row_id(input.contract_id),
                                                    input.year)
         if outcome.problems:
             return RequestTaxDocumentPayload(document=None, errors=user_errors(list(outcome.problems)))

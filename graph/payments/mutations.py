@@ -7,25 +7,14 @@ from decimal import Decimal
 from enum import Enum
 
 import strawberry
-from strawberry import relay
 from strawberry.types import Info
 
 from auth.permissions import CUSTOMERS
 from graph.access import allow
 from graph.errors import UserError, user_errors
+from graph.ids import row_id
 from graph.payments.types import PaymentType
 from resolvers.payments import payments as rules
-
-
-def row_id(raw: str, type_name: str) -> int | None:
-    """The row id of a global id of `type_name`, or None (answered as NOT_FOUND)."""
-    try:
-        gid = relay.GlobalID.from_id(raw)
-    except Exception:  # noqa: BLE001 - a malformed id is simply not one of yours
-        return None
-    if gid.type_name != type_name or not gid.node_id.isdigit() or len(gid.node_id) > 18:
-        return None
-    return int(gid.node_id)
 
 
 @strawberry.enum(description="Which amount to pay.")

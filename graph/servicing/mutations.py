@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 from strawberry.types import Info
 
 from auth.permissions import CUSTOMERS
@@ -11,19 +10,9 @@ from graph.access import allow
 from graph.errors import UserError, user_errors
 from graph.servicing.inputs import ReportOdometerInput
 from graph.servicing.lease import OdometerReadingType
+from graph.ids import contract_row_id
 from graph.servicing.types import ContractType
 from resolvers.servicing.odometer import report_odometer
-
-
-def contract_row_id(raw: str) -> int | None:
-    """The row id of a `Contract` global id, or None for anything else (answered as NOT_FOUND)."""
-    try:
-        gid = relay.GlobalID.from_id(raw)
-    except Exception:  # noqa: BLE001 - any malformed id is simply not one of your contracts
-        return None
-    if gid.type_name != ContractType.__strawberry_definition__.name or not gid.node_id.isdigit():
-        return None
-    return int(gid.node_id)
 
 
 @strawberry.type(description="Result of reportOdometer.")
