@@ -10,7 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
-from auth.permissions import DEALERS, EVERYONE, SIGNED_IN
+from auth.permissions import DEALERS, EVERYONE, SIGNED_IN, SUPPORT_STAFF
 from graph.access import allow
 from graph.autopay import AutopayMutations
 from graph.dealers.types import DealerDesk, DealershipType
@@ -19,23 +19,37 @@ from graph.documents.types import DocumentType
 from graph.errors import MaskUnexpectedErrors, log_unexpected_errors
 from graph.identity.account import AccountMutations
 from graph.identity.account_types import SecurityEventType, SessionType
-from graph.identity.mutations import IdentityMutations
 from graph.identity.mfa import MfaMutations
-from graph.identity.mutations import LoginChallenge, login_challenge
+from graph.identity.mutations import IdentityMutations, LoginChallenge, login_challenge
 from graph.identity.recovery import RecoveryMutations
 from graph.identity.registration import RegistrationMutations
 from graph.identity.staff import StaffMutations
 from graph.identity.types import UserType
 from graph.limits import limit_extensions
+from graph.nodes import MAX_NODES
 from graph.notifications import NotificationMutations, NotificationType
+from graph.pagination import PAGE_ARGS_DESCRIPTION, paginate
 from graph.payments.methods import PaymentMethodMutations, PaymentMethodType
 from graph.payments.mutations import PaymentMutations
 from graph.payments.types import PaymentType
-from graph.nodes import MAX_NODES
-from graph.servicing.types import ContractType, CustomerType, LedgerTransactionType, VehicleType
 from graph.servicing.compare import BuyVsLeaseInput, BuyVsLeaseResult
 from graph.servicing.compare import compare as compare_buy_vs_lease
 from graph.servicing.mutations import ServicingMutations
+from graph.servicing.plan_changes import (
+    OLDEST_FIRST,
+    PlanChangeMutations,
+    PlanChangeRequestConnection,
+    PlanChangeRequestType,
+    PlanChangeStatusEnum,
+    requests_query,
+)
+from graph.servicing.types import (
+    ContractType,
+    CustomerType,
+    LedgerTransactionType,
+    VehicleType,
+)
+from models.enums import PlanChangeStatus
 from resolvers.errors import ClientFacingError, ErrorCode
 from service.config import Settings
 
@@ -44,6 +58,7 @@ NODE_TYPES += [SessionType, SecurityEventType]  # resolve_nodes: the viewer's ow
 NODE_TYPES += [DocumentType]  # resolve_nodes: documents of contracts the viewer is a customer on
 NODE_TYPES += [PaymentMethodType, NotificationType]  # resolve_nodes: the viewer's own rows only
 NODE_TYPES += [PaymentType]  # resolve_nodes: payments of contracts the viewer is a customer on
+NODE_TYPES += [PlanChangeRequestType]  # resolve_nodes: requests on the viewer's contracts; support: all
 
 
 async def _resolve_global_id(info: Info, gid: relay.GlobalID):
@@ -83,6 +98,19 @@ class Query:
     async def dealer(self, info: Info) -> DealerDesk:
         return DealerDesk(dealership_id=info.context.user.dealership_id)
 
+    @strawberry.field(
+        extensions=[allow(SUPPORT_STAFF)],
+        description="The support queue of payment-plan change requests, oldest first, by status (default "
+        f"PENDING_REVIEW). {PAGE_ARGS_DESCRIPTION}",
+    )
+    async def support_plan_change_requests(
+        self, status: PlanChangeStatusEnum = PlanChangeStatus.PENDING_REVIEW,  # type: ignore[valid-type]
+        first: int | None = None, after: str | None = None, last: int | None = None, before: str | None = None,
+    ) -> PlanChangeRequestConnection:
+        return await paginate(PlanChangeRequestConnection, requests_query(status=PlanChangeStatus(status)),
+                              OLDEST_FIRST, PlanChangeRequestType.from_model, first=first, after=after, last=last,
+                              before=before)
+
     # Pure math on the caller's own figures, no stored data: open to everyone, so shoppers can compare
     # before they have an account, and dealers and customers alike (the request limits still apply).
     @strawberry.field(
@@ -108,6 +136,7 @@ MUTATION_TYPES: tuple = (
     PaymentMethodMutations,
     NotificationMutations,
     AutopayMutations,
+    PlanChangeMutations,
     # -- more mutation types here --
 )
 Mutation = merge_types("Mutation", MUTATION_TYPES)

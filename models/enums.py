@@ -127,6 +127,7 @@ class NotificationCategory(str, Enum):
     STATEMENTS_READY = "STATEMENTS_READY"
     SECURITY_ALERTS = "SECURITY_ALERTS"
     PAYMENT_PROBLEMS = "PAYMENT_PROBLEMS"
+    PLAN_CHANGES = "PLAN_CHANGES"  # due-date changes and deferrals: always sent, they move due dates
 
 
 class AutopayStatus(str, Enum):

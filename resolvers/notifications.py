@@ -18,6 +18,7 @@ PREFERENCE_FOR: dict[NotificationCategory, Category | None] = {
     NotificationCategory.STATEMENTS_READY: Category.STATEMENTS_READY,
     NotificationCategory.SECURITY_ALERTS: None,
     NotificationCategory.PAYMENT_PROBLEMS: None,
+    NotificationCategory.PLAN_CHANGES: None,
 }
 
 

@@ -36,6 +36,13 @@ class PastDue:
     bucket: DelinquencyBucket = strawberry.field(description="Delinquency bucket from `daysPastDue`.")  # type: ignore[valid-type]
 
 
+@strawberry.type(name="ScheduledPayment", description="One monthly payment of the schedule in force.")
+class ScheduledPaymentType:
+    number: int = strawberry.field(description="Installment number as signed (a deferred one keeps its number).")
+    due_date: date = strawberry.field(description="Due date in force (after approved plan changes).")
+    amount: Money = strawberry.field(description="Amount billed (leases: including sales tax).")
+
+
 @strawberry.type(name="AmortizationInstallment", description="One installment of a loan's amortization schedule.")
 class AmortizationInstallmentType:
     number: int = strawberry.field(description="Installment number, 1-based.")

@@ -9,9 +9,9 @@ number of contracts costs the same number of SQL statements."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Annotated
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -32,16 +32,6 @@ from graph.pagination import (
     Ordering,
     paginate,
 )
-from graph.scalars import Money, money, optional_money
-from graph.servicing.figures import (
-    AmortizationInstallmentType,
-    LoanDisclosure,
-    NextDue,
-    PastDue,
-    PayoffQuoteType,
-)
-from graph.servicing.inputs import OrderDirection, TransactionFilter, TransactionOrder
-from graph.servicing.lease import LeaseDetails
 from graph.payments.types import (
     PAYMENT_ORDER,
     PaymentConnection,
@@ -50,12 +40,22 @@ from graph.payments.types import (
     PaymentType,
     contract_payments,
 )
-from models.enums import Role
-from resolvers.payments.scheduling import options_from_state
+from graph.scalars import Money, money, optional_money
+from graph.servicing.figures import (
+    AmortizationInstallmentType,
+    LoanDisclosure,
+    NextDue,
+    PastDue,
+    PayoffQuoteType,
+    ScheduledPaymentType,
+)
+from graph.servicing.inputs import OrderDirection, TransactionFilter, TransactionOrder
+from graph.servicing.lease import LeaseDetails
 from models import Contract, Customer, LedgerEntry, Vehicle
-from models.enums import ContractKind, DelinquencyBucket
+from models.enums import ContractKind, DelinquencyBucket, Role
+from resolvers.payments.scheduling import options_from_state
 from resolvers.servicing import history, loans
-from resolvers.servicing.positions import ContractState, maturity_of
+from resolvers.servicing.positions import ContractState, installments_of, maturity_of
 from resolvers.servicing.visibility import (
     contracts_visible_to,
     customers_visible_to,
@@ -63,8 +63,9 @@ from resolvers.servicing.visibility import (
     vehicles_visible_to,
 )
 
-if TYPE_CHECKING:  # the autopay field
+if TYPE_CHECKING:  # the autopay and plan-change fields
     from graph.autopay import AutopayType
+    from graph.servicing.plan_changes import PlanChangeRequestConnection
 
 CONTRACT_ORDER = Ordering((("contract_date", True), ("id", True)))
 LEDGER_ORDER = history.NEWEST_FIRST
@@ -267,6 +268,33 @@ class ContractType(relay.Node):
             LedgerTransactionConnection, history.transactions_of(self.id, wanted), history.ordering(descending),
             LedgerTransactionType.from_model, first=first, after=after, last=last, before=before,
         )
+
+    @strawberry.field(
+        description="Every monthly payment in due-date order, with approved due-date changes and deferrals applied "
+        "(`amortizationSchedule` shows a loan as signed)."
+    )
+    def payment_schedule(self) -> list[ScheduledPaymentType]:
+        return [ScheduledPaymentType(number=item.number, due_date=item.due_date, amount=money(item.amount))
+                for item in installments_of(self.row)]
+
+    @strawberry.field(
+        description=f"Your requests to change the due date or defer payments, newest first. {PAGE_ARGS_DESCRIPTION}"
+    )
+    async def plan_change_requests(
+        self, info: Info, first: int | None = None, after: str | None = None, last: int | None = None,
+        before: str | None = None,
+    ) -> Annotated[PlanChangeRequestConnection, strawberry.lazy("graph.servicing.plan_changes")]:
+        from graph.servicing.plan_changes import (
+            NEWEST_FIRST,
+            PlanChangeRequestConnection,
+            PlanChangeRequestType,
+            requests_query,
+        )
+
+        # This contract is already visible to the caller; its requests only to its customers.
+        query = requests_query(self.id) if info.context.user.role == Role.CUSTOMER else requests_query(0)
+        return await paginate(PlanChangeRequestConnection, query, NEWEST_FIRST, PlanChangeRequestType.from_model,
+                              first=first, after=after, last=last, before=before)
 
     # -- loans -------------------------------------------------------------------------------
 
