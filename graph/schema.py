@@ -28,6 +28,7 @@ from graph.identity.types import UserType
 from graph.limits import limit_extensions
 from graph.nodes import MAX_NODES
 from graph.notifications import NotificationMutations, NotificationType
+from graph.origination.types import CreditApplicationType
 from graph.pagination import PAGE_ARGS_DESCRIPTION, paginate
 from graph.payments.methods import PaymentMethodMutations, PaymentMethodType
 from graph.payments.mutations import PaymentMutations
@@ -59,6 +60,8 @@ NODE_TYPES += [DocumentType]  # resolve_nodes: documents of contracts the viewer
 NODE_TYPES += [PaymentMethodType, NotificationType]  # resolve_nodes: the viewer's own rows only
 NODE_TYPES += [PaymentType]  # resolve_nodes: payments of contracts the viewer is a customer on
 NODE_TYPES += [PlanChangeRequestType]  # resolve_nodes: requests on the viewer's contracts; support: all
+NODE_TYPES += [CreditApplicationType]  # resolve_nodes: own dealership; underwriters: submitted ones
+# -- more node types here --
 
 
 async def _resolve_global_id(info: Info, gid: relay.GlobalID):
@@ -67,8 +70,8 @@ async def _resolve_global_id(info: Info, gid: relay.GlobalID):
     return await gid.resolve_node(info, required=False)
 
 
-@strawberry.type(description="Entry points. Customers start at `viewer`; staff at their desk (`dealer`, ...).")
-class Query:
+@strawberry.type
+class CoreQuery:
     @strawberry.field(extensions=[allow(EVERYONE)], description="The signed-in user, or null when signed out.")
     async def viewer(self, info: Info) -> UserType | None:
         user = info.context.user
@@ -139,6 +142,16 @@ MUTATION_TYPES: tuple = (
     PlanChangeMutations,
     # -- more mutation types here --
 )
+# Root query fields by domain, merged into one Query type. One import and one entry per module.
+QUERY_TYPES: tuple = (
+    CoreQuery,
+    # -- more query types here --
+)
+Query = merge_types("Query", QUERY_TYPES)
+Query.__strawberry_definition__.description = (
+    "Entry points. Customers start at `viewer`; staff at their desk (`dealer`, `underwriting`, ...)."
+)
+
 Mutation = merge_types("Mutation", MUTATION_TYPES)
 Mutation.__strawberry_definition__.description = (
     "Changes. Each takes one `input` and returns a payload with `errors`; when `errors` is not empty, nothing changed."

@@ -2,8 +2,18 @@
 
 from models.autopay import AutopayCycle, AutopayPlan
 from models.contracts import Contract
+from models.esign import Envelope, EnvelopeDocument, EnvelopeEvent, Signer
 from models.identity import Session, User
 from models.ledger import LedgerEntry
+from models.origination import (
+    Applicant,
+    ApplicationDecision,
+    CreditApplication,
+    CreditReport,
+    CustomerOnboarding,
+    DecisionRuleSet,
+    Funding,
+)
 from models.outbox import OutboxMessage
 from models.parties import Customer, Dealership
 from models.payments import Notification, Payment, PaymentMethod
@@ -12,8 +22,11 @@ from models.preferences import CommunicationPreferences
 from models.servicing import ContractDelinquency, DailyCloseRun, Document, OdometerReading
 from models.security import AttemptCounter, AuditChainHead, AuditEvent, KnownDevice, OneTimeToken, RecoveryCode
 from models.vehicles import Vehicle
+from models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "Applicant",
+    "ApplicationDecision",
     "AttemptCounter",
     "AuditChainHead",
     "AuditEvent",
@@ -22,10 +35,18 @@ __all__ = [
     "CommunicationPreferences",
     "Contract",
     "ContractDelinquency",
+    "CreditApplication",
+    "CreditReport",
     "Customer",
+    "CustomerOnboarding",
     "DailyCloseRun",
     "Dealership",
+    "DecisionRuleSet",
     "Document",
+    "Envelope",
+    "EnvelopeDocument",
+    "EnvelopeEvent",
+    "Funding",
     "KnownDevice",
     "LedgerEntry",
     "Notification",
@@ -38,6 +59,10 @@ __all__ = [
     "RecoveryCode",
     "ScheduleChange",
     "Session",
+    "Signer",
     "User",
     "Vehicle",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -150,3 +150,88 @@ class PlanChangeStatus(str, Enum):
     PENDING_REVIEW = "PENDING_REVIEW"
     APPROVED = "APPROVED"
     DECLINED = "DECLINED"
+
+
+# -- origination -------------------------------------------------------------------------------
+
+class IdDocumentType(str, Enum):
+    DRIVERS_LICENSE = "DRIVERS_LICENSE"
+    STATE_ID = "STATE_ID"
+    PASSPORT = "PASSPORT"
+
+
+class ApplicationStatus(str, Enum):
+    DRAFT = "DRAFT"  # editable by the dealer
+    SUBMITTED = "SUBMITTED"  # decisioning is running
+    APPROVED = "APPROVED"
+    APPROVED_WITH_CONDITIONS = "APPROVED_WITH_CONDITIONS"
+    COUNTER_OFFERED = "COUNTER_OFFERED"
+    REFERRED = "REFERRED"  # waiting for an underwriter
+    DOCUMENTS_REQUESTED = "DOCUMENTS_REQUESTED"  # an underwriter asked for documents
+    DECLINED = "DECLINED"
+    WITHDRAWN = "WITHDRAWN"
+    CONTRACTED = "CONTRACTED"  # sent for e-signature
+    FUNDED = "FUNDED"  # signed and booked as a servicing contract
+
+
+class DecisionOutcome(str, Enum):
+    APPROVED = "APPROVED"
+    APPROVED_WITH_CONDITIONS = "APPROVED_WITH_CONDITIONS"
+    COUNTER_OFFER = "COUNTER_OFFER"
+    DECLINED = "DECLINED"
+    REFERRED = "REFERRED"
+    DOCUMENTS_REQUESTED = "DOCUMENTS_REQUESTED"
+
+
+class ApplicantRole(str, Enum):
+    APPLICANT = "APPLICANT"
+    CO_APPLICANT = "CO_APPLICANT"
+
+
+class HousingStatus(str, Enum):
+    OWN = "OWN"
+    RENT = "RENT"
+    FAMILY = "FAMILY"
+    OTHER = "OTHER"
+
+
+class EnvelopeStatus(str, Enum):
+    SENT = "SENT"
+    DELIVERED = "DELIVERED"  # a signer opened it
+    PARTIALLY_SIGNED = "PARTIALLY_SIGNED"  # signed by some signers, in routing order
+    COMPLETED = "COMPLETED"
+    DECLINED = "DECLINED"
+    VOIDED = "VOIDED"
+    EXPIRED = "EXPIRED"
+
+
+class SignerRole(str, Enum):
+    APPLICANT = "APPLICANT"
+    CO_APPLICANT = "CO_APPLICANT"
+    DEALER = "DEALER"
+
+
+class SignerStatus(str, Enum):
+    WAITING = "WAITING"  # an earlier signer has not signed yet
+    SENT = "SENT"
+    DELIVERED = "DELIVERED"
+    CONSENTED = "CONSENTED"
+    SIGNED = "SIGNED"
+    DECLINED = "DECLINED"
+
+
+class EnvelopeDocumentKind(str, Enum):
+    UNSIGNED = "UNSIGNED"
+    SIGNED = "SIGNED"  # the signed document with its certificate of completion
+
+
+class FundingStatus(str, Enum):
+    PENDING = "PENDING"
+    FUNDED = "FUNDED"
+
+
+class WebhookDeliveryStatus(str, Enum):
+    PENDING = "PENDING"
+    SENDING = "SENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"  # gave up after the last retry

@@ -1,0 +1,1 @@
+"""Origination in the schema: thin types and mutations over resolvers/origination/."""

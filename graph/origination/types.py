@@ -1,0 +1,54 @@
+"""The CreditApplication node and what hangs off it. Thin: the rules are in resolvers/origination/.
+
+Several modules contribute fields here, each at its own marker below (applications, decisioning,
+e-signature, funding), so the type stays one place a reader can scan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from graph.nodes import visible_nodes
+from models import CreditApplication
+from models import enums as model_enums
+from resolvers.origination.visibility import applications_visible_to
+
+APPLICATION_TYPE_NAME = "CreditApplication"
+
+ApplicationStatusEnum = strawberry.enum(
+    model_enums.ApplicationStatus, name="ApplicationStatus",
+    description="DRAFT (editable) -> SUBMITTED -> APPROVED, APPROVED_WITH_CONDITIONS, COUNTER_OFFERED, REFERRED (an "
+    "underwriter decides), DOCUMENTS_REQUESTED or DECLINED; WITHDRAWN by the dealer; CONTRACTED once sent for "
+    "e-signature; FUNDED once signed and booked.",
+)
+
+
+@strawberry.type(name=APPLICATION_TYPE_NAME, description="A financing application from a dealership.")
+class CreditApplicationType(relay.Node):
+    id: relay.NodeID[int]
+    number: str = strawberry.field(description="The application number.")
+    status: ApplicationStatusEnum = strawberry.field(description="Where the application is.")  # type: ignore[valid-type]
+    created_at: datetime = strawberry.field(description="When the dealer started it.")
+    submitted_at: datetime | None = strawberry.field(description="When it was submitted; null while a draft.")
+    row: strawberry.Private[CreditApplication]
+
+    @classmethod
+    def from_model(cls, row: CreditApplication) -> CreditApplicationType:
+        return cls(id=row.id, number=row.number, status=row.status, created_at=row.created_at,
+                   submitted_at=row.submitted_at, row=row)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
+        return await visible_nodes(applications_visible_to(info.context.user), node_ids, cls.from_model, required)
+
+    # -- application fields (applications) --
+
+    # -- decision fields (decisioning) --
+
+    # -- envelope fields (e-signature) --
+
+    # -- funding fields (funding) --

@@ -1,0 +1,1 @@
+"""Webhooks for dealer systems: endpoints, signed events, durable delivery."""
