@@ -14,7 +14,7 @@ from datetime import date
 
 from strawberry.dataloader import DataLoader
 
-from models import Contract, Customer, Dealership, LedgerEntry, OdometerReading, Vehicle
+from models import Contract, Customer, Dealership, LedgerEntry, OdometerReading, PaymentMethod, Vehicle
 from resolvers.servicing.positions import ContractState, contract_state, ledger_rows
 
 
@@ -59,6 +59,9 @@ class Loaders:
     vehicles: DataLoader[int, Vehicle | None] = field(default_factory=lambda: _by_id_loader(Vehicle))
     dealerships: DataLoader[int, Dealership | None] = field(default_factory=lambda: _by_id_loader(Dealership))
     customers: DataLoader[int, Customer | None] = field(default_factory=lambda: _by_id_loader(Customer))
+    # By id, for rows already known to be visible (e.g. a visible payment's contract and method).
+    contracts: DataLoader[int, Contract | None] = field(default_factory=lambda: _by_id_loader(Contract))
+    payment_methods: DataLoader[int, PaymentMethod | None] = field(default_factory=lambda: _by_id_loader(PaymentMethod))
     ledger: DataLoader[int, list[LedgerEntry]] = field(default_factory=_ledger_loader)
     odometer: DataLoader[int, list[OdometerReading]] = field(default_factory=_odometer_loader)
     contract_states: DataLoader[tuple[Contract, date], ContractState] = field(init=False)

@@ -87,12 +87,14 @@ class PaymentType(relay.Node):
 
     @strawberry.field(description="The method it draws from (kind and last four digits only).")
     async def method(self, info: Info) -> PaymentSource:
-        method = await self.row.method
+        method = await info.context.loaders.payment_methods.load(self.row.method_id)
         return PaymentSource(kind=PaymentSourceKind(model_enums.PaymentMethodKind(method.kind).value), last4=method.last4)
 
     @strawberry.field(description="How the payment was applied; null unless it is SETTLED.")
     async def receipt(self, info: Info) -> Receipt | None:
-        figures = await receipts.receipt_for(self.row)
+        loaders = info.context.loaders
+        contract = await loaders.contracts.load(self.row.contract_id)
+        figures = receipts.receipt_from(self.row, contract, await loaders.ledger.load(self.row.contract_id))
         if figures is None:
             return None
         return Receipt(confirmation_number=figures.confirmation_number, applied_on=figures.applied_on,

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from models import Contract, LedgerEntry, Payment
 from models.enums import PaymentStatus
-from resolvers.servicing.positions import contract_state, ledger_rows
+from resolvers.servicing.positions import contract_state
 
 
 @dataclass(frozen=True)
@@ -25,13 +25,14 @@ class Receipt:
     new_principal_balance: Decimal
 
 
-async def receipt_for(payment: Payment) -> Receipt | None:
-    """None unless the payment settled (a returned payment's receipt is gone with its money)."""
+def receipt_from(payment: Payment, contract: Contract, rows: list[LedgerEntry]) -> Receipt | None:
+    """The receipt from the contract's ledger rows (any order); None unless the payment settled (a
+    returned payment's receipt is gone with its money). Pure, so a page of payments shares one load."""
     if payment.status != PaymentStatus.SETTLED or payment.ledger_entry_id is None:
         return None
-    entry = await LedgerEntry.get(id=payment.ledger_entry_id)
-    contract = await Contract.get(id=payment.contract_id)
-    rows = (await ledger_rows([contract.id])).get(contract.id, [])
+    entry = next((row for row in rows if row.id == payment.ledger_entry_id), None)
+    if entry is None:
+        return None
     upto = [r for r in rows if (r.effective_date, r.id) <= (entry.effective_date, entry.id)]
     state = contract_state(contract, upto, entry.effective_date)
     return Receipt(confirmation_number=payment.confirmation_number, applied_on=entry.effective_date,
