@@ -13,6 +13,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from graph.nodes import visible_nodes
+from graph.origination.funding import FundingType, funding_of
 from models import CreditApplication
 from models import enums as model_enums
 from resolvers.origination.visibility import applications_visible_to
@@ -52,3 +53,7 @@ class CreditApplicationType(relay.Node):
     # -- envelope fields (e-signature) --
 
     # -- funding fields (funding) --
+    @strawberry.field(description="The booking of the signed contract and the payment to the dealership; null "
+                      "until the contract is signed and booked.")
+    async def funding(self, info: Info) -> FundingType | None:
+        return await funding_of(info, self.row.id)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hmac
 import re
 import unicodedata
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
@@ -254,19 +254,33 @@ async def issue_registration_link(
                                     ("customerId",)))
     clock = services.clock
     async with in_transaction() as connection:
-        # Only the newest link works: earlier unused ones for this customer are spent.
-        await OneTimeToken.filter(purpose=TokenPurpose.REGISTRATION_LINK, customer_id=pk, used_at=None).using_db(
-            connection).update(used_at=clock.now())
-        token = await one_time_tokens.issue(TokenPurpose.REGISTRATION_LINK, clock=clock, ttl=LINK_TTL,
-                                            customer=customer, using_db=connection)
-        await notify.send(services, "registration_link", customer.email, {
-            "first_name": customer.first_name,
-            "link": notify.portal_link(services, "complete-registration", token=token),
-            "hours": int(LINK_TTL.total_seconds() // 3600),
-        }, using_db=connection)
+        expires_at = await send_registration_link(services, customer, using_db=connection)
         await audit.record("registration.link_issued", clock=clock, origin=origin, actor=dealer, using_db=connection,
                            details={"customer_id": pk, "dealership_id": dealer.dealership_id})
-    return Outcome(value=(customer, clock.now() + LINK_TTL))
+    return Outcome(value=(customer, expires_at))
+
+
+async def send_registration_link(
+    services: Services, customer: Customer, *, template: str = "registration_link", context: dict | None = None,
+    using_db,
+) -> datetime:
+    """Mail `customer` a 72-hour, single-use link (completed by `complete_registration_link`) in the
+    caller's transaction; return when it expires. The caller has established who the customer is
+    (a dealer in person, or a signed contract being booked) and that they have no login yet.
+    `template` lets the booking of a new contract say why the link comes."""
+    clock = services.clock
+    # Only the newest link works: earlier unused ones for this customer are spent.
+    await OneTimeToken.filter(purpose=TokenPurpose.REGISTRATION_LINK, customer_id=customer.id, used_at=None).using_db(
+        using_db).update(used_at=clock.now())
+    token = await one_time_tokens.issue(TokenPurpose.REGISTRATION_LINK, clock=clock, ttl=LINK_TTL,
+                                        customer=customer, using_db=using_db)
+    await notify.send(services, template, customer.email, {
+        **(context or {}),
+        "first_name": customer.first_name,
+        "link": notify.portal_link(services, "complete-registration", token=token),
+        "hours": int(LINK_TTL.total_seconds() // 3600),
+    }, using_db=using_db)
+    return clock.now() + LINK_TTL
 
 
 async def complete_registration_link(
