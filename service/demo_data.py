@@ -36,6 +36,7 @@ from finance.lease import lease_payment
 from finance.loan import add_months, amortization_schedule
 from finance.money import ZERO
 from finance.servicing import LedgerEvent, allocate_payment, reversal_of
+from finance.vin import vin_check_digit, vin_is_valid  # noqa: F401 - vin_is_valid re-exported for callers
 from models import (
     Contract,
     Customer,
@@ -210,39 +211,8 @@ def demo_totp_secret(username: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# VINs (49 CFR 565.15 / ISO 3779 North-American check digit)
+# VINs (the check digit is finance.vin's)
 # ---------------------------------------------------------------------------------------------
-
-_VIN_VALUES = {
-    **{str(digit): digit for digit in range(10)},
-    "A": 1, "B": 2, "C": 3, "D": 4, "E": 5, "F": 6, "G": 7, "H": 8,
-    "J": 1, "K": 2, "L": 3, "M": 4, "N": 5, "P": 7, "R": 9,
-    "S": 2, "T": 3, "U": 4, "V": 5, "W": 6, "X": 7, "Y": 8, "Z": 9,
-}  # I, O and Q never appear in a VIN
-_VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
-
-
-def vin_check_digit(vin: str) -> str:
-    """The check digit (position 9) for a 17-character VIN: weighted sum mod 11, 10 written 'X'.
-
-    Position 9 has weight 0, so its current content does not matter.
-    """
-    if len(vin) != 17:
-        raise ValueError(f"a VIN has 17 characters, not {len(vin)}")
-    try:
-        total = sum(_VIN_VALUES[char] * weight for char, weight in zip(vin.upper(), _VIN_WEIGHTS))
-    except KeyError as missing:
-        raise ValueError(f"{missing.args[0]!r} cannot appear in a VIN") from None
-    remainder = total % 11
-    return "X" if remainder == 10 else str(remainder)
-
-
-def vin_is_valid(vin: str) -> bool:
-    try:
-        return vin[8] == vin_check_digit(vin)
-    except (ValueError, IndexError):
-        return False
-
 
 def make_vin(plan: VehiclePlan, serial: int) -> str:
     """A VIN for the plan's make/model/year with a 6-digit serial and a correct check digit."""
