@@ -28,7 +28,7 @@ from auth import audit, one_time_tokens
 from auth.audit import Origin
 from auth.usernames import normalize_username
 from mail import notify
-from models import Contract, Customer, OneTimeToken, User
+from models import Contract, Customer, CustomerOnboarding, OneTimeToken, User
 from models.enums import Role, TokenPurpose
 from resolvers.errors import ErrorCode, Problem
 from resolvers.identity.account_inputs import (
@@ -235,16 +235,24 @@ async def verify_email(services: Services, *, token: str, origin: Origin) -> Out
     return Outcome(value=created)
 
 
+async def _known_to_dealership(customer_id: int, dealership_id: int) -> bool:
+    """On one of the dealership's contracts, or onboarded there with identity verified in person."""
+    on_contract = Contract.filter(Q(customer_id=customer_id) | Q(co_customer_id=customer_id),
+                                  dealership_id=dealership_id)
+    verified = CustomerOnboarding.filter(customer_id=customer_id, dealership_id=dealership_id,
+                                         identity_verified_at__isnull=False)
+    return await on_contract.exists() or await verified.exists()
+
+
 async def issue_registration_link(
     services: Services, *, dealer: User, customer_id: int | None, origin: Origin
 ) -> Outcome:
     """A dealer user who verified the customer in person sends them a 72-hour, single-use link to
-    the email on file. Only for customers on a contract of the dealer's dealership (otherwise
-    NOT_FOUND, as for a missing customer; `customer_id` None is a malformed id, also NOT_FOUND).
-    Outcome.value is (customer, expires_at)."""
+    the email on file. Only for customers on a contract of the dealer's dealership or whose identity
+    the dealership verified when onboarding them (otherwise NOT_FOUND, as for a missing customer;
+    `customer_id` None is a malformed id, also NOT_FOUND). Outcome.value is (customer, expires_at)."""
     pk = customer_id
-    at_dealership = Contract.filter(Q(customer_id=pk) | Q(co_customer_id=pk), dealership_id=dealer.dealership_id)
-    if pk is None or dealer.dealership_id is None or not await at_dealership.exists():
+    if pk is None or dealer.dealership_id is None or not await _known_to_dealership(pk, dealer.dealership_id):
         return Outcome.fail(NOT_FOUND)
     customer = await Customer.get(id=pk)
     if await User.filter(customer_id=pk).exists():
