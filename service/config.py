@@ -87,6 +87,8 @@ class Settings:
     challenge_max_number: int = 100_000
     # Which payment gateway adapter charges cards and bank accounts (gateways/payments.py).
     payment_gateway: str = "sandbox"
+    # Which credit bureau adapter pulls credit reports (gateways/bureau.py); the sandbox answers test SSNs.
+    credit_bureau: str = "sandbox"
     # argon2id cost; tests lower it through AUTOFIN_ARGON2_PROFILE=cheapest.
     argon2_profile: str = "default"
     log_level: str = "INFO"
@@ -126,6 +128,8 @@ class Settings:
             problems.append("DATABASE_URL must point at PostgreSQL in production")
         if self.payment_gateway == "sandbox":
             problems.append("AUTOFIN_PAYMENT_GATEWAY is the sandbox, which moves no money; configure a real gateway")
+        if self.credit_bureau == "sandbox":
+            problems.append("AUTOFIN_CREDIT_BUREAU is the sandbox, which invents credit files; configure a real bureau")
         return problems
 
 
@@ -176,6 +180,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         challenge_max_number=_int(get("AUTOFIN_CHALLENGE_MAX_NUMBER", base.challenge_max_number),
                                   "AUTOFIN_CHALLENGE_MAX_NUMBER"),
         payment_gateway=get("AUTOFIN_PAYMENT_GATEWAY", base.payment_gateway),
+        credit_bureau=get("AUTOFIN_CREDIT_BUREAU", base.credit_bureau),
         argon2_profile=get("AUTOFIN_ARGON2_PROFILE", base.argon2_profile),
         log_level=get("AUTOFIN_LOG_LEVEL", base.log_level).upper(),
     )

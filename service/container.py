@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from auth.crypto import FieldCipher
 from auth.passwords import Passwords
+from gateways.bureau import CreditBureau, bureau_named
 from gateways.payments import PaymentGateway, gateway_named
 from service.clock import Clock, SystemClock
 from service.config import Settings
@@ -19,8 +20,10 @@ class Services:
     passwords: Passwords = field(init=False)
     cipher: FieldCipher = field(init=False)
     gateway: PaymentGateway = field(init=False)
+    bureau: CreditBureau = field(init=False)
 
     def __post_init__(self) -> None:
         self.gateway = gateway_named(self.settings.payment_gateway)
+        self.bureau = bureau_named(self.settings.credit_bureau)
         self.passwords = Passwords(self.settings.argon2_profile)
         self.cipher = FieldCipher.from_settings(self.settings.field_encryption_key, self.settings.blind_index_key)

@@ -16,6 +16,7 @@ SAFE_PRODUCTION = {
     "AUTOFIN_SMTP_HOST": "smtp.internal",
     # A real processor adapter's name (gateways/payments.py:gateway_named maps names to adapters).
     "AUTOFIN_PAYMENT_GATEWAY": "real-processor",
+    "AUTOFIN_CREDIT_BUREAU": "real-bureau",  # likewise gateways/bureau.py:bureau_named
 }
 
 
@@ -78,6 +79,11 @@ def test_serve_refuses_to_start_in_production_and_says_why(monkeypatch, capsys):
     assert exit_info.value.code == 2
     error = capsys.readouterr().err
     assert "refusing to start in production" in error and "AUTOFIN_SECRET_KEY" in error
+
+
+def test_production_refuses_the_sandbox_credit_bureau():
+    with pytest.raises(ConfigError, match="AUTOFIN_CREDIT_BUREAU"):
+        load_settings({**SAFE_PRODUCTION, "AUTOFIN_CREDIT_BUREAU": "sandbox"})
 
 
 def test_production_refuses_the_sandbox_payment_gateway():
