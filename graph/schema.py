@@ -50,6 +50,7 @@ from graph.servicing.types import (
     LedgerTransactionType,
     VehicleType,
 )
+from graph.webhooks import WebhookDeliveryType, WebhookEndpointType, WebhookMutations
 from models.enums import PlanChangeStatus
 from resolvers.errors import ClientFacingError, ErrorCode
 from service.config import Settings
@@ -61,6 +62,7 @@ NODE_TYPES += [PaymentMethodType, NotificationType]  # resolve_nodes: the viewer
 NODE_TYPES += [PaymentType]  # resolve_nodes: payments of contracts the viewer is a customer on
 NODE_TYPES += [PlanChangeRequestType]  # resolve_nodes: requests on the viewer's contracts; support: all
 NODE_TYPES += [CreditApplicationType]  # resolve_nodes: own dealership; underwriters: submitted ones
+NODE_TYPES += [WebhookEndpointType, WebhookDeliveryType]  # resolve_nodes: dealer admins, own dealership
 # -- more node types here --
 
 
@@ -140,6 +142,7 @@ MUTATION_TYPES: tuple = (
     NotificationMutations,
     AutopayMutations,
     PlanChangeMutations,
+    WebhookMutations,
     # -- more mutation types here --
 )
 # Root query fields by domain, merged into one Query type. One import and one entry per module.

@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from jobs.autopay import run_autopay
 from jobs.daily_close import close_through_today
 from jobs.outbox import MailTransport, SmtpTransport, deliver_due
+from jobs.webhooks import deliver_due_webhooks
 from resolvers.payments.processing import check_returns, process_due_payments
 from service.container import Services
 
@@ -59,6 +60,7 @@ class Worker:
             sender=self.services.settings.mail_from,
             worker_id=self.worker_id,
         )
+        await self.webhooks()
 
     async def daily_close(self) -> None:
         """Close the business date (and any missed since the last close) on the first cycle after the
@@ -96,6 +98,14 @@ class Worker:
                 await check_returns(self.services, today)
         except Exception:  # noqa: BLE001 - retried on the next cycle
             log.exception("payments run failed")
+
+    async def webhooks(self) -> None:
+        """Send the webhook deliveries due (jobs/webhooks.py) every cycle, after the mail, so a slow
+        dealer endpoint never holds up mail. A failure is logged and retried next cycle."""
+        try:
+            await deliver_due_webhooks(self.services, worker_id=self.worker_id)
+        except Exception:  # noqa: BLE001 - retried on the next cycle
+            log.exception("webhook delivery run failed")
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         log.info("worker started", extra={"worker_id": self.worker_id})

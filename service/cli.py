@@ -324,6 +324,21 @@ def cmd_process_payments(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_deliver_webhooks(args: argparse.Namespace) -> int:
+    """Send the webhook deliveries that are due now (retries included). Safe to run beside workers."""
+    import os
+    import socket
+
+    from jobs.webhooks import deliver_due_webhooks
+    from service.container import Services
+
+    settings = _settings()
+    worker_id = f"cli:{socket.gethostname()}:{os.getpid()}"[:64]
+    report = _with_database(settings, lambda: deliver_due_webhooks(Services(settings), worker_id=worker_id))
+    print(f"autofin: webhooks: {report.delivered} delivered, {report.retried} to retry, {report.failed} given up")
+    return 0
+
+
 def _describe_db(settings: Settings) -> str:
     if settings.is_sqlite:
         return f"SQLite file {settings.database_url.removeprefix('sqlite://')}"
@@ -373,6 +388,8 @@ def build_parser() -> argparse.ArgumentParser:
     pay = sub.add_parser("process-payments", help="charge the payments due and apply returns (default today)")
     pay.add_argument("--date", default=None, help="business date YYYY-MM-DD (default: today)")
     pay.set_defaults(func=cmd_process_payments)
+    sub.add_parser("deliver-webhooks", help="send the webhook deliveries due now (the worker does this every cycle)"
+                   ).set_defaults(func=cmd_deliver_webhooks)
     sub.add_parser("migrate", help="apply committed database migrations").set_defaults(func=cmd_migrate)
 
     make = sub.add_parser("makemigrations", help="(developers) write a migration for model changes")

@@ -8,9 +8,12 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from auth.permissions import DEALER_ADMINS
+from graph.access import allow
 from graph.nodes import visible_nodes
 from graph.pagination import PAGE_ARGS_DESCRIPTION, paginate
 from graph.servicing.types import CONTRACT_ORDER, ContractConnection, ContractType
+from graph.webhooks import WebhookEndpointConnection, dealership_endpoints
 from models import Dealership
 from resolvers.servicing.visibility import contracts_visible_to
 
@@ -50,3 +53,12 @@ class DealerDesk:
     ) -> ContractConnection:
         return await paginate(ContractConnection, contracts_visible_to(info.context.user), CONTRACT_ORDER,
                               ContractType.from_model, first=first, after=after, last=last, before=before)
+
+    @strawberry.field(extensions=[allow(DEALER_ADMINS)],
+                      description="Your dealership's webhook endpoints (revoked ones too), newest first, with their "
+                      f"deliveries. Dealer administrators only. {PAGE_ARGS_DESCRIPTION}")
+    async def webhook_endpoints(
+        self, info: Info, first: int | None = None, after: str | None = None, last: int | None = None,
+        before: str | None = None,
+    ) -> WebhookEndpointConnection:
+        return await dealership_endpoints(info, first=first, after=after, last=last, before=before)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from tortoise.transactions import in_transaction
+
 from models import (
     Applicant,
     ApplicationDecision,
@@ -26,6 +28,7 @@ from models.enums import (
     Role,
     VehicleCondition,
 )
+from resolvers.origination.funding import book_from_envelope
 from tests import factories
 
 D = Decimal
@@ -94,3 +97,9 @@ async def approved_deal(services, dealership: Dealership | None = None, *, custo
         completed_at=now if envelope_status == EnvelopeStatus.COMPLETED else None,
     )
     return Deal(application, decision, envelope, customer, co_customer, user)
+
+
+async def book(services, envelope):
+    """Book the envelope in its own transaction, as the e-signature completion does."""
+    async with in_transaction() as connection:
+        return await book_from_envelope(services, envelope, using_db=connection)

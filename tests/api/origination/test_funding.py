@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 from strawberry import relay
-from tortoise.transactions import in_transaction
 
 from auth.sessions import start_session
 from models import (
@@ -33,9 +32,9 @@ from models.enums import (
     SessionKind,
 )
 from models.origination import ApplicationDecision
-from resolvers.origination.funding import BookingError, book_from_envelope
+from resolvers.origination.funding import BookingError
 from tests import factories
-from tests.api.origination.booking_builders import LEASE_DEAL, approved_deal
+from tests.api.origination.booking_builders import LEASE_DEAL, approved_deal, book
 from tests.api.servicing.builders import loan as existing_loan
 
 D = Decimal
@@ -55,11 +54,6 @@ FUNDING = """query($id: ID!) { node(id: $id) { ... on CreditApplication {
   status funding { amount { amount } status fundedAt contractNumber } } } }"""
 COMPLETE = """mutation($t: String!, $u: String!, $p: String!) {
   completeRegistrationLink(input: {token: $t, username: $u, password: $p}) { username errors { code } } }"""
-
-
-async def book(services, envelope):
-    async with in_transaction() as connection:
-        return await book_from_envelope(services, envelope, using_db=connection)
 
 
 async def sign_in_as(client, services, user) -> None:
