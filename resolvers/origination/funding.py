@@ -6,11 +6,13 @@ Funding is looked for again under the lock, so a completion processed twice, or 
 moment, get the same Funding and one Contract. The one-to-one columns of `fundings` back this up.
 
 What it books: the Vehicle (reused when its VIN is already known and no ACTIVE contract uses it),
-the Contract with the approved terms (loan: amount financed from the deal structure capped by the
-approved amount, the approved APR and term, the level payment; lease: the Regulation M figures),
-and the Funding, the amount paid to the dealer. The application becomes FUNDED and dealer systems
-hear of it ("application.status_changed"). The customers are then told: one with a login gets an
-in-portal notification and an email; one without is mailed a registration link.
+the Contract with the terms that were signed (resolvers/esign/terms.py computes them for the
+document and here alike: amount financed or Regulation M figures from the deal structure, the latest
+approving decision's APR or money factor and term, the standard servicing fees; a structure over the
+approved amount is refused, not capped), for a lease its odometer at signing, and the Funding, the
+amount paid to the dealer. The application becomes FUNDED and dealer systems hear of it
+("application.status_changed"). The customers are then told: one with a login gets an in-portal
+notification and an email; one without is mailed a registration link.
 
 Real funding would go through the bank (an ACH or wire to the dealership, confirmed later); there
 is no bank here, so the Funding is FUNDED at once with `funded_at` now. PENDING is kept in the
@@ -20,20 +22,13 @@ model for that later step.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
+from datetime import timezone
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from auth import audit
-from finance.deal import DealStructure, lease_cap_cost, loan_amount_financed
-from finance.lease import lease_payment
-from finance.loan import add_months, amortization_schedule
-from finance.money import ZERO
 from mail import notify as mail
 from models import (
-    Applicant,
     ApplicationDecision,
     Contract,
     CreditApplication,
@@ -45,7 +40,6 @@ from models import (
     Vehicle,
 )
 from models.enums import (
-    ApplicantRole,
     ApplicationStatus,
     ContractKind,
     ContractStatus,
@@ -56,6 +50,7 @@ from models.enums import (
     OdometerSource,
 )
 from resolvers.errors import ErrorCode, Problem
+from resolvers.esign.terms import ContractTerms, DealParties, contract_terms, load_parties
 from resolvers.identity.account_inputs import email_problem
 from resolvers.identity.registration import send_registration_link
 from resolvers.notifications import notify
@@ -71,14 +66,6 @@ APPROVING = frozenset({DecisionOutcome.APPROVED, DecisionOutcome.APPROVED_WITH_C
 BOOKABLE = frozenset({ApplicationStatus.CONTRACTED, ApplicationStatus.APPROVED,
                       ApplicationStatus.APPROVED_WITH_CONDITIONS})
 
-# Servicing terms of every new contract, as on the contracts serviced today (service/demo_data.py).
-LATE_FEE = Decimal("25.00")
-RETURNED_PAYMENT_FEE = Decimal("25.00")
-EXCESS_MILEAGE_RATE = Decimal("0.25")  # per mile over the allowance (leases)
-PURCHASE_OPTION_FEE = Decimal("350.00")  # leases
-DISPOSITION_FEE = Decimal("395.00")  # leases
-LAST_DUE_DAY = 28  # due dates stay on a day every month has
-
 
 class BookingError(Exception):
     """The envelope cannot be booked (a data problem, not a race): the caller's transaction should
@@ -91,20 +78,6 @@ class BookingError(Exception):
 
 def _conflict(message: str) -> BookingError:
     return BookingError(Problem(ErrorCode.CONFLICT, message))
-
-
-@dataclass(frozen=True)
-class Terms:
-    """The figures of the contract being booked, and the amount paid to the dealer."""
-
-    kind: ContractKind
-    contract_date: date
-    first_payment_date: date
-    maturity_date: date
-    term_months: int
-    amount_financed: Decimal
-    scheduled_payment: Decimal
-    fields: dict  # the kind's own Contract columns
 
 
 async def book_from_envelope(services: Services, envelope: Envelope, *, using_db: BaseDBAsyncClient) -> Funding:
@@ -124,8 +97,8 @@ async def book_from_envelope(services: Services, envelope: Envelope, *, using_db
     if application.status not in BOOKABLE:
         raise _conflict(f"An application that is {application.status.value} cannot be booked.")
     decision = await _approving_decision(application, using_db)
-    customer, co_customer = await _parties(application, using_db)
-    terms = _terms(application, decision, services.clock.today())
+    terms, parties = await _terms(application, decision, envelope, using_db)
+    customer, co_customer = parties.applicant, parties.co_applicant
     vehicle = await _vehicle(application, using_db)
     now = services.clock.now()
     contract = await Contract.create(
@@ -134,8 +107,9 @@ async def book_from_envelope(services: Services, envelope: Envelope, *, using_db
         dealership_id=application.dealership_id, contract_date=terms.contract_date,
         first_payment_date=terms.first_payment_date, maturity_date=terms.maturity_date,
         term_months=terms.term_months, amount_financed=terms.amount_financed,
-        scheduled_payment=terms.scheduled_payment, late_fee=LATE_FEE, returned_payment_fee=RETURNED_PAYMENT_FEE,
-        created_at=now, **terms.fields,
+        scheduled_payment=terms.scheduled_payment, late_fee=terms.late_fee,
+        returned_payment_fee=terms.returned_payment_fee, grace_days=terms.grace_days, created_at=now,
+        **_kind_columns(terms),
     )
     if contract.kind == ContractKind.LEASE:
         # Mileage counts from here, not from the vehicle row's odometer (a reused VIN has an old one).
@@ -175,77 +149,30 @@ async def _approving_decision(application: CreditApplication, using_db) -> Appli
     return decision
 
 
-async def _parties(application: CreditApplication, using_db) -> tuple[Customer, Customer | None]:
-    applicants = {a.role: a for a in await Applicant.filter(application_id=application.id).using_db(using_db)}
-    if ApplicantRole.APPLICANT not in applicants:
+async def _terms(application: CreditApplication, decision: ApplicationDecision, envelope: Envelope,
+                 using_db) -> tuple[ContractTerms, DealParties]:
+    """The terms of the contract that was signed: the e-signature module's own computation
+    (resolvers/esign/terms.py) on the same application, decision and contract date (the day the
+    envelope was sent, printed on the document), so what is booked is exactly what was signed. A
+    structure now over the approved amount is refused there, never silently capped."""
+    parties = await load_parties(application, using_db)
+    if parties is None:
         raise _conflict("The application has no applicant.")
-    ids = [a.customer_id for a in applicants.values()]
-    customers = {c.id: c for c in await Customer.filter(id__in=ids).using_db(using_db)}
-    co = applicants.get(ApplicantRole.CO_APPLICANT)
-    return customers[applicants[ApplicantRole.APPLICANT].customer_id], customers[co.customer_id] if co else None
+    contract_date = envelope.created_at.astimezone(timezone.utc).date()
+    terms = contract_terms(application, decision, parties, contract_date)
+    if isinstance(terms, Problem):
+        raise _conflict(f"The signed terms cannot be booked: {terms.message}")
+    return terms, parties
 
 
-def _first_payment_date(application: CreditApplication, contract_date: date) -> date:
-    """The application's date when it is still ahead; otherwise one month after signing, on a day
-    every month has (lenders avoid due dates that move)."""
-    if application.first_payment_date is not None and application.first_payment_date > contract_date:
-        return application.first_payment_date
-    first = add_months(contract_date, 1)
-    return first.replace(day=min(first.day, LAST_DUE_DAY))
-
-
-def _deal(application: CreditApplication) -> DealStructure:
-    return DealStructure(cash_price=application.cash_price, fees=application.fees, taxes=application.taxes,
-                         cash_down=application.cash_down, trade_in_value=application.trade_in_value,
-                         trade_in_payoff=application.trade_in_payoff)
-
-
-def _terms(application: CreditApplication, decision: ApplicationDecision, contract_date: date) -> Terms:
-    try:
-        if application.product == ContractKind.LEASE:
-            return _lease_terms(application, decision, contract_date)
-        return _loan_terms(application, decision, contract_date)
-    except ValueError as exc:  # finance/ refuses inconsistent figures (MoneyError is a ValueError)
-        raise _conflict(f"The approved terms cannot be booked: {exc}.") from exc
-
-
-def _loan_terms(application: CreditApplication, decision: ApplicationDecision, contract_date: date) -> Terms:
-    apr = decision.approved_apr if decision.approved_apr is not None else application.requested_apr
-    if apr is None:
-        raise ValueError("no APR was approved")
-    term = decision.approved_term_months or application.term_months
-    financed = loan_amount_financed(_deal(application), decision.approved_amount)
-    first = _first_payment_date(application, contract_date)
-    schedule = amortization_schedule(financed, apr, term, first)
-    return Terms(kind=ContractKind.LOAN, contract_date=contract_date, first_payment_date=first,
-                 maturity_date=schedule[-1].due_date, term_months=term, amount_financed=financed,
-                 scheduled_payment=schedule[0].payment, fields={"apr": apr})
-
-
-def _lease_terms(application: CreditApplication, decision: ApplicationDecision, contract_date: date) -> Terms:
-    factor = (decision.approved_money_factor if decision.approved_money_factor is not None
-              else application.money_factor)
-    if factor is None or application.residual_value is None or not application.annual_mileage:
-        raise ValueError("a lease needs a money factor, a residual value and an annual mileage")
-    term = decision.approved_term_months or application.term_months
-    cap = lease_cap_cost(_deal(application))
-    if decision.approved_amount is not None and cap.adjusted_cap_cost > decision.approved_amount:
-        # Unlike a loan, a lease's cap cost cannot be cut without changing the signed payment.
-        raise ValueError(f"the adjusted cap cost {cap.adjusted_cap_cost} exceeds the approved "
-                         f"{decision.approved_amount}")
-    tax_rate = application.sales_tax_rate if application.sales_tax_rate is not None else ZERO
-    figures = lease_payment(cap.gross_cap_cost, cap.cap_cost_reduction, application.residual_value, factor, term,
-                            tax_rate)
-    first = _first_payment_date(application, contract_date)
-    return Terms(
-        kind=ContractKind.LEASE, contract_date=contract_date, first_payment_date=first,
-        maturity_date=add_months(first, term - 1), term_months=term, amount_financed=figures.adjusted_cap_cost,
-        scheduled_payment=figures.monthly_payment,
-        fields=dict(gross_cap_cost=cap.gross_cap_cost, cap_cost_reduction=cap.cap_cost_reduction,
-                    residual_value=application.residual_value, money_factor=factor, sales_tax_rate=tax_rate,
-                    annual_mileage_allowance=application.annual_mileage, excess_mileage_rate=EXCESS_MILEAGE_RATE,
-                    purchase_option_fee=PURCHASE_OPTION_FEE, disposition_fee=DISPOSITION_FEE),
-    )
+def _kind_columns(terms: ContractTerms) -> dict:
+    if terms.kind == ContractKind.LOAN:
+        return {"apr": terms.apr}
+    return dict(gross_cap_cost=terms.gross_cap_cost, cap_cost_reduction=terms.cap_cost_reduction,
+                residual_value=terms.residual_value, money_factor=terms.money_factor,
+                sales_tax_rate=terms.sales_tax_rate, annual_mileage_allowance=terms.annual_mileage_allowance,
+                excess_mileage_rate=terms.excess_mileage_rate, purchase_option_fee=terms.purchase_option_fee,
+                disposition_fee=terms.disposition_fee)
 
 
 async def _vehicle(application: CreditApplication, using_db) -> Vehicle:

@@ -79,8 +79,9 @@ async def test_a_completed_envelope_books_the_loan_once_and_the_customer_sees_it
     contract = await Contract.get(id=first.contract_id)
     # 30,000 + 500 fees + 2,000 taxes − 3,000 down − 5,000 trade-in + 500 payoff = 25,000.00 at 6.90 % for 60.
     assert contract.amount_financed == D("25000.00") and contract.scheduled_payment == D("493.85")
+    # The contract date is the day the contract was sent (printed on the signed document), yesterday.
     assert (contract.contract_date, contract.first_payment_date, contract.maturity_date) == (
-        date(2026, 11, 2), date(2026, 12, 2), date(2031, 11, 2))
+        date(2026, 11, 1), date(2026, 12, 1), date(2031, 11, 1))
     assert contract.number.isdigit() and len(contract.number) == 10
     assert (contract.late_fee, contract.returned_payment_fee) == (D("25.00"), D("25.00"))
     assert first.amount == D("25000.00") and first.status == FundingStatus.FUNDED
@@ -96,10 +97,10 @@ async def test_a_completed_envelope_books_the_loan_once_and_the_customer_sees_it
     assert node["number"] == contract.number and node["kind"] == "LOAN" and node["status"] == "ACTIVE"
     assert node["vehicle"] == {"vin": deal.application.vin, "year": 2025, "make": "Toyota", "model": "Camry"}
     assert len(node["paymentSchedule"]) == 60
-    assert node["paymentSchedule"][0] == {"number": 1, "dueDate": "2026-12-02", "amount": {"amount": "493.85"}}
-    assert node["paymentSchedule"][-1]["dueDate"] == "2031-11-02"
-    assert node["nextDue"] == {"date": "2026-12-02", "amount": {"amount": "493.85"}}
-    assert node["balance"] == {"amount": "25000.00"}
+    assert node["paymentSchedule"][0] == {"number": 1, "dueDate": "2026-12-01", "amount": {"amount": "493.85"}}
+    assert node["paymentSchedule"][-1]["dueDate"] == "2031-11-01"
+    assert node["nextDue"] == {"date": "2026-12-01", "amount": {"amount": "493.85"}}
+    assert node["balance"] == {"amount": "25004.73"}  # one day's interest since signing: 25,000 × 6.9 % / 365
     assert node["disclosure"]["amountFinanced"] == {"amount": "25000.00"} and node["disclosure"]["apr"] == "6.90"
 
     notification = await Notification.get()
@@ -145,12 +146,14 @@ async def test_the_dealer_sees_the_funding_on_the_application(client, services):
     assert (await client.execute(FUNDING, {"id": app_gid(other.application)}))["node"] is None
 
 
-async def test_the_amount_financed_is_capped_by_the_approved_amount(services):
+async def test_a_structure_over_the_approved_amount_is_not_booked(services):
+    # The signed document never exceeds the approval (e-signature refuses to send it), so a booking
+    # over it means the decision changed since: refused, not capped, so booked = signed.
     deal = await approved_deal(services, approved_amount=D("20000.00"))
-    funding = await book(services, deal.envelope)
-    contract = await Contract.get(id=funding.contract_id)
-    assert contract.amount_financed == D("20000.00") and funding.amount == D("20000.00")
-    assert contract.scheduled_payment == D("395.08")
+    with pytest.raises(BookingError, match="more than the approved") as raised:
+        await book(services, deal.envelope)
+    assert raised.value.problem.code.value == "CONFLICT"
+    assert await Contract.all().count() == 0 and await Funding.all().count() == 0
 
 
 async def test_a_lease_books_the_regulation_m_figures(client, services):
@@ -164,16 +167,16 @@ async def test_a_lease_books_the_regulation_m_figures(client, services):
     assert (contract.gross_cap_cost, contract.cap_cost_reduction, contract.amount_financed) == (
         D("38000.00"), D("2000.00"), D("36000.00"))
     assert contract.scheduled_payment == D("459.63") and funding.amount == D("36000.00")
-    assert contract.maturity_date == date(2029, 11, 2)
+    assert contract.maturity_date == date(2029, 11, 1)
     reading = await OdometerReading.get(contract_id=contract.id)
-    assert (reading.source, reading.miles, reading.read_on) == (OdometerSource.ORIGINATION, 12, date(2026, 11, 2))
+    assert (reading.source, reading.miles, reading.read_on) == (OdometerSource.ORIGINATION, 12, date(2026, 11, 1))
 
     await client.login("lee.lessee", factories.TEST_PASSWORD)
     node = (await client.execute(CONTRACTS))["viewer"]["customer"]["contracts"]["edges"][0]["node"]
     assert node["lease"] == {"grossCapCost": {"amount": "38000.00"}, "capCostReduction": {"amount": "2000.00"},
                              "residualValue": {"amount": "23200.00"}, "moneyFactor": "0.001250",
                              "annualMileageAllowance": 12000}
-    assert node["nextDue"] == {"date": "2026-12-02", "amount": {"amount": "459.63"}}
+    assert node["nextDue"] == {"date": "2026-12-01", "amount": {"amount": "459.63"}}
 
 
 async def test_a_lease_above_the_approved_amount_is_not_booked(services):

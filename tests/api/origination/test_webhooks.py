@@ -10,7 +10,7 @@ from strawberry import relay
 from tortoise.transactions import in_transaction
 
 from auth.sessions import start_session
-from models import AuditEvent, WebhookDelivery, WebhookEndpoint
+from models import AuditEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from models.enums import ApplicationStatus, Role, SessionKind, WebhookDeliveryStatus
 from resolvers.webhooks.events import (
     APPLICATION_STATUS_CHANGED,
@@ -21,6 +21,7 @@ from resolvers.webhooks.events import (
 )
 from tests import factories
 from tests.api.origination.booking_builders import approved_deal, book
+from tests.conftest import count_queries
 
 REGISTER = """mutation($url: String!) { registerWebhookEndpoint(input: {url: $url}) {
   endpoint { id url active secretLast4 } secret errors { code message field } } }"""
@@ -192,3 +193,28 @@ async def test_a_dealership_has_at_most_five_active_endpoints(client, services):
         assert (await register(client, f"https://h{n}.example.com/"))["errors"] == []
     sixth = await register(client, "https://h5.example.com/")
     assert [e["code"] for e in sixth["errors"]] == ["CONFLICT"]
+
+
+async def test_listing_costs_the_same_queries_however_many_deliveries_and_attempts(client, services):
+    dealership = await factories.dealership()
+    await sign_in(client, services, await admin_of(services, dealership))
+    await register(client)
+    endpoint = await WebhookEndpoint.get()
+
+    async def add_deliveries(count: int) -> None:
+        for _ in range(count):
+            await emit(services, dealership_id=dealership.id, event_type=APPLICATION_STATUS_CHANGED,
+                       data={"application_number": "A1", "status": "FUNDED", "decision_outcome": None})
+        for delivery in await WebhookDelivery.filter(endpoint=endpoint):
+            await WebhookAttempt.create(delivery=delivery, attempted_at=services.clock.now(), status_code=500,
+                                        error="HTTP 500", duration_ms=3)
+
+    async def queries() -> int:
+        with count_queries() as counter:
+            await client.execute(LIST)
+        return len(counter.statements)
+
+    await add_deliveries(2)
+    few = await queries()
+    await add_deliveries(6)
+    assert await queries() == few
