@@ -15,7 +15,9 @@ else (another status, a redirect, a timeout, a refused connection) is retried af
 with its status code, error and duration, for the dealer to see.
 
 Before each POST the host is resolved and every address checked (`address_problem`), so a name
-pointing into our own network is refused; redirects are not followed for the same reason.
+pointing into our own network is refused; redirects are not followed for the same reason. (A name
+whose answer changes between that check and httpx's own lookup is not caught here; in production an
+egress proxy enforcing the same rule closes that gap.)
 """
 
 from __future__ import annotations
