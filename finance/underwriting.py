@@ -388,14 +388,20 @@ def fact_values(facts: Facts, tier: Tier | None, ratios: Ratios | None) -> dict[
     return values
 
 
-def _conditions(rules: Rules, facts: Facts, structure: Structure, tier: Tier,
-                ratios: Ratios) -> tuple[list[dict[str, str]], Decimal]:
+HEADROOM_FACTS = frozenset({"pti_headroom", "dti_headroom", "ltv_headroom"})
+
+
+def _conditions(rules: Rules, facts: Facts, structure: Structure, tier: Tier, ratios: Ratios, *,
+                headroom: bool = True) -> tuple[list[dict[str, str]], Decimal]:
     """The conditions that apply and the approved amount (lower when a condition on LTV headroom asks
-    for more down: the amount that leaves that headroom)."""
+    for more down: the amount that leaves that headroom). A counter-offer is a structure found at the
+    limits on purpose, so conditions on headroom (near a limit) apply only to deals approved as asked."""
     values = fact_values(facts, tier, ratios)
     found: list[dict[str, str]] = []
     approved = structure.amount
     for rule in rules.conditions:
+        if rule.fact in HEADROOM_FACTS and not headroom:
+            continue
         if not rule.matches(values) or any(item["code"] == rule.code for item in found):
             continue
         text = rule.text
@@ -580,7 +586,7 @@ def evaluate(rules: Rules, facts: Facts, structure: Structure) -> Verdict:
                        reasons=rules.ordered_reasons([STRUCTURE_CHECKS[name] for name in failed]))
     # A counter-offer is adverse action on what was asked (12 CFR 1002.9(a)(1)(iv) once it is not
     # accepted), so it carries the reasons too.
-    conditions, approved = _conditions(rules, facts, offer.structure, tier, offer.ratios)
+    conditions, approved = _conditions(rules, facts, offer.structure, tier, offer.ratios, headroom=False)
     return Verdict(COUNTER_OFFER, tier, structure, ratios, conditions=conditions, counter=offer,
                    reasons=rules.ordered_reasons([STRUCTURE_CHECKS[name] for name in failed]),
                    approved_amount=approved)

@@ -14,6 +14,7 @@ from datetime import date
 
 from strawberry.dataloader import DataLoader
 
+from graph.origination import decision_loaders
 from models import Contract, Customer, Dealership, LedgerEntry, OdometerReading, PaymentMethod, Vehicle
 from resolvers.servicing.positions import ContractState, contract_state, ledger_rows
 
@@ -65,6 +66,9 @@ class Loaders:
     ledger: DataLoader[int, list[LedgerEntry]] = field(default_factory=_ledger_loader)
     odometer: DataLoader[int, list[OdometerReading]] = field(default_factory=_odometer_loader)
     contract_states: DataLoader[tuple[Contract, date], ContractState] = field(init=False)
+    # Origination decisions and credit reports by application id (graph/origination/decision_loaders.py).
+    latest_decisions: DataLoader = field(default_factory=decision_loaders.latest_decision_loader)
+    credit_reports: DataLoader = field(default_factory=decision_loaders.credit_reports_loader)
 
     def __post_init__(self) -> None:
         self.contract_states = _state_loader(self.ledger)

@@ -28,6 +28,12 @@ from graph.identity.types import UserType
 from graph.limits import limit_extensions
 from graph.nodes import MAX_NODES
 from graph.notifications import NotificationMutations, NotificationType
+from graph.origination.decisions import (
+    ApplicationDecisionType,
+    CreditReportType,
+    UnderwritingMutations,
+    UnderwritingQuery,
+)
 from graph.origination.types import CreditApplicationType
 from graph.pagination import PAGE_ARGS_DESCRIPTION, paginate
 from graph.payments.methods import PaymentMethodMutations, PaymentMethodType
@@ -63,6 +69,8 @@ NODE_TYPES += [PaymentType]  # resolve_nodes: payments of contracts the viewer i
 NODE_TYPES += [PlanChangeRequestType]  # resolve_nodes: requests on the viewer's contracts; support: all
 NODE_TYPES += [CreditApplicationType]  # resolve_nodes: own dealership; underwriters: submitted ones
 NODE_TYPES += [WebhookEndpointType, WebhookDeliveryType]  # resolve_nodes: dealer admins, own dealership
+NODE_TYPES += [ApplicationDecisionType]  # resolve_nodes: decisions of applications the viewer may see
+NODE_TYPES += [CreditReportType]  # resolve_nodes: underwriters only, reports of applications they may see
 # -- more node types here --
 
 
@@ -143,11 +151,13 @@ MUTATION_TYPES: tuple = (
     AutopayMutations,
     PlanChangeMutations,
     WebhookMutations,
+    UnderwritingMutations,
     # -- more mutation types here --
 )
 # Root query fields by domain, merged into one Query type. One import and one entry per module.
 QUERY_TYPES: tuple = (
     CoreQuery,
+    UnderwritingQuery,
     # -- more query types here --
 )
 Query = merge_types("Query", QUERY_TYPES)

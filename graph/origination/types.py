@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -14,11 +15,16 @@ from strawberry.types import Info
 
 from graph.nodes import visible_nodes
 from graph.origination.funding import FundingType, funding_of
+from graph.pagination import PAGE_ARGS_DESCRIPTION
 from models import CreditApplication
 from models import enums as model_enums
 from resolvers.origination.visibility import applications_visible_to
 
 APPLICATION_TYPE_NAME = "CreditApplication"
+# Decision types live in graph/origination/decisions.py, which imports this module.
+LazyDecision = Annotated["ApplicationDecisionType", strawberry.lazy("graph.origination.decisions")]
+LazyDecisionConnection = Annotated["ApplicationDecisionConnection", strawberry.lazy("graph.origination.decisions")]
+LazyCreditReport = Annotated["CreditReportType", strawberry.lazy("graph.origination.decisions")]
 
 ApplicationStatusEnum = strawberry.enum(
     model_enums.ApplicationStatus, name="ApplicationStatus",
@@ -49,6 +55,27 @@ class CreditApplicationType(relay.Node):
     # -- application fields (applications) --
 
     # -- decision fields (decisioning) --
+    @strawberry.field(description="The decision in force (the latest, by the rules or an underwriter); null before "
+                      "the first.")
+    async def decision(self, info: Info) -> LazyDecision | None:
+        from graph.origination.decisions import latest_decision
+
+        return await latest_decision(info, self.row.id)
+
+    @strawberry.field(description=f"Every decision on the application, newest first. {PAGE_ARGS_DESCRIPTION}")
+    async def decisions(self, info: Info, first: int | None = None, after: str | None = None,
+                        last: int | None = None, before: str | None = None) -> LazyDecisionConnection:
+        from graph.origination.decisions import decision_history
+
+        return await decision_history(info, self.row.id, first=first, after=after, last=last, before=before)
+
+    @strawberry.field(description="The applicants' credit reports, newest first. Underwriters only: null for "
+                      "everyone else.")
+    async def credit_reports(self, info: Info) -> list[LazyCreditReport] | None:
+        from graph.origination.decisions import credit_reports
+
+        return await credit_reports(info, self.row.id)
+
 
     # -- envelope fields (e-signature) --
 

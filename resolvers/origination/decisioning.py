@@ -24,7 +24,7 @@ from mail import notify as mail
 from models import Applicant, ApplicationDecision, CreditApplication, CreditReport, User
 from models.enums import ApplicantRole, ApplicationStatus, ContractKind, DecisionOutcome
 from resolvers.origination.rule_sets import active_rule_set, rules_of
-from resolvers.webhooks.events import emit
+from resolvers.webhooks.events import APPLICATION_STATUS_CHANGED, application_status_data, emit
 from service.container import Services
 
 log = logging.getLogger("autofin.decisioning")
@@ -169,9 +169,8 @@ async def apply_decision(services: Services, application: CreditApplication, dec
     application.status = STATUS_OF_OUTCOME[decision.outcome]
     application.updated_at = services.clock.now()
     await application.save(update_fields=["status", "updated_at"], using_db=using_db)
-    await emit(services, dealership_id=application.dealership_id, event_type="application.status_changed",
-               data={"application_number": application.number, "status": application.status.value,
-                     "outcome": decision.outcome.value}, using_db=using_db)
+    await emit(services, dealership_id=application.dealership_id, event_type=APPLICATION_STATUS_CHANGED,
+               data=application_status_data(application, decision.outcome), using_db=using_db)
     await _email_dealer(services, application, decision, using_db)
 
 

@@ -6,7 +6,10 @@ from __future__ import annotations
 import itertools
 from decimal import Decimal
 
+from strawberry import relay
 from tortoise.transactions import in_transaction
+
+from auth.sessions import start_session
 
 from models import Applicant, ApplicationDecision, CreditApplication, Dealership, User
 from models.enums import (
@@ -15,6 +18,7 @@ from models.enums import (
     ContractKind,
     HousingStatus,
     Role,
+    SessionKind,
     VehicleCondition,
 )
 from resolvers.origination.decisioning import decide_submitted
@@ -38,6 +42,17 @@ STANDARD_DEAL = dict(
 STANDARD_APPLICANT = dict(employer="Contoso", occupation="Engineer", months_employed=36,
                           monthly_income=D("6000.00"), housing_status=HousingStatus.RENT,
                           housing_payment=D("1200.00"))
+
+
+def gid(type_name: str, row_id: int) -> str:
+    return str(relay.GlobalID(type_name, str(row_id)))
+
+
+async def sign_in(client, services, user: User) -> None:
+    """A bearer session made directly (staff sign-in with MFA is tested elsewhere)."""
+    issued = await start_session(user, kind=SessionKind.BEARER, clock=services.clock, settings=services.settings,
+                                 ip="127.0.0.1", user_agent="test")
+    client.token = issued.token
 
 
 async def dealer_with_user(services, username: str, role: Role = Role.DEALER_USER) -> tuple[Dealership, User]:
