@@ -28,6 +28,7 @@ from tortoise import connections
 
 from graph.context import CSRF_HEADER, Context, build_context
 from graph.documents.download import download_document
+from graph.esign_download import download_envelope_document
 from graph.errors import stamp_error_codes
 from graph.ide import ASSETS_URL_PREFIX, graphiql_html, static_app
 from graph.metrics import Metrics
@@ -208,6 +209,7 @@ def create_app(services: Services, *, manage_database: bool = True) -> Starlette
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
         Route("/documents/{document_id}", download_document, methods=["GET"]),
+        Route("/envelope-documents/{document_id}", download_envelope_document, methods=["GET"]),
         Mount(ASSETS_URL_PREFIX, app=static_app(), name="graphiql-assets"),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

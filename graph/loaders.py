@@ -14,6 +14,7 @@ from datetime import date
 
 from strawberry.dataloader import DataLoader
 
+from graph.esign_loaders import EsignLoaders
 from graph.origination import decision_loaders
 from models import Contract, Customer, Dealership, LedgerEntry, OdometerReading, PaymentMethod, Vehicle
 from resolvers.servicing.positions import ContractState, contract_state, ledger_rows
@@ -65,6 +66,8 @@ class Loaders:
     payment_methods: DataLoader[int, PaymentMethod | None] = field(default_factory=lambda: _by_id_loader(PaymentMethod))
     ledger: DataLoader[int, list[LedgerEntry]] = field(default_factory=_ledger_loader)
     odometer: DataLoader[int, list[OdometerReading]] = field(default_factory=_odometer_loader)
+    # E-signature: envelopes by application, their signers, events and documents (graph/esign_loaders.py).
+    esign: EsignLoaders = field(default_factory=EsignLoaders)
     contract_states: DataLoader[tuple[Contract, date], ContractState] = field(init=False)
     # Origination decisions and credit reports by application id (graph/origination/decision_loaders.py).
     latest_decisions: DataLoader = field(default_factory=decision_loaders.latest_decision_loader)

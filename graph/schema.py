@@ -16,6 +16,7 @@ from graph.autopay import AutopayMutations
 from graph.dealers.types import DealerDesk, DealershipType
 from graph.documents.mutations import DocumentMutations
 from graph.documents.types import DocumentType
+from graph.esign import EnvelopeType, EsignMutations, EsignQuery
 from graph.errors import MaskUnexpectedErrors, log_unexpected_errors
 from graph.identity.account import AccountMutations
 from graph.identity.account_types import SecurityEventType, SessionType
@@ -71,6 +72,7 @@ NODE_TYPES += [CreditApplicationType]  # resolve_nodes: own dealership; underwri
 NODE_TYPES += [WebhookEndpointType, WebhookDeliveryType]  # resolve_nodes: dealer admins, own dealership
 NODE_TYPES += [ApplicationDecisionType]  # resolve_nodes: decisions of applications the viewer may see
 NODE_TYPES += [CreditReportType]  # resolve_nodes: underwriters only, reports of applications they may see
+NODE_TYPES += [EnvelopeType]  # resolve_nodes: envelopes of applications the viewer may see
 # -- more node types here --
 
 
@@ -152,12 +154,14 @@ MUTATION_TYPES: tuple = (
     PlanChangeMutations,
     WebhookMutations,
     UnderwritingMutations,
+    EsignMutations,
     # -- more mutation types here --
 )
 # Root query fields by domain, merged into one Query type. One import and one entry per module.
 QUERY_TYPES: tuple = (
     CoreQuery,
     UnderwritingQuery,
+    EsignQuery,
     # -- more query types here --
 )
 Query = merge_types("Query", QUERY_TYPES)

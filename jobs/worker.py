@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 
 from jobs.autopay import run_autopay
 from jobs.daily_close import close_through_today
+from jobs.esign import expire_envelopes
 from jobs.outbox import MailTransport, SmtpTransport, deliver_due
 from jobs.webhooks import deliver_due_webhooks
 from resolvers.payments.processing import check_returns, process_due_payments
@@ -54,6 +55,7 @@ class Worker:
         await self.daily_close()
         await self.payments()
         await self.autopay()
+        await expire_envelopes(self.services)  # before the mail: the dealer hears of it this cycle
         await deliver_due(
             clock=self.services.clock,
             transport=self.transport,

@@ -13,6 +13,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from graph.esign import EnvelopeType, application_envelopes
 from graph.nodes import visible_nodes
 from graph.origination.funding import FundingType, funding_of
 from graph.pagination import PAGE_ARGS_DESCRIPTION
@@ -78,6 +79,10 @@ class CreditApplicationType(relay.Node):
 
 
     # -- envelope fields (e-signature) --
+    @strawberry.field(description="Contracts sent for e-signature, newest first: one per sending (a voided, declined "
+                      "or expired one stays, with its trail). Few by nature, so a plain list.")
+    async def envelopes(self, info: Info) -> list[EnvelopeType]:
+        return await application_envelopes(info, self.row.id)
 
     # -- funding fields (funding) --
     @strawberry.field(description="The booking of the signed contract and the payment to the dealership; null "
