@@ -29,8 +29,8 @@ NOTIFICATION_ORDER = Ordering((("created_at", True), ("id", True)))
 NotificationCategoryEnum = strawberry.enum(
     model_enums.NotificationCategory, name="NotificationCategory",
     description="What a notification is about. PAYMENT_CONFIRMATIONS, PAYMENT_REMINDERS and STATEMENTS_READY "
-    "follow your communication preferences; SECURITY_ALERTS, PAYMENT_PROBLEMS and PLAN_CHANGES (due-date changes and "
-    "deferrals) are always sent.",
+    "follow your communication preferences; SECURITY_ALERTS, PAYMENT_PROBLEMS, PLAN_CHANGES (due-date changes and "
+    "deferrals) and NEW_CONTRACTS (a contract booked to you) are always sent.",
 )
 
 

@@ -128,6 +128,7 @@ class NotificationCategory(str, Enum):
     SECURITY_ALERTS = "SECURITY_ALERTS"
     PAYMENT_PROBLEMS = "PAYMENT_PROBLEMS"
     PLAN_CHANGES = "PLAN_CHANGES"  # due-date changes and deferrals: always sent, they move due dates
+    NEW_CONTRACTS = "NEW_CONTRACTS"  # a contract booked to the customer: always sent
 
 
 class AutopayStatus(str, Enum):

@@ -19,6 +19,7 @@ PREFERENCE_FOR: dict[NotificationCategory, Category | None] = {
     NotificationCategory.SECURITY_ALERTS: None,
     NotificationCategory.PAYMENT_PROBLEMS: None,
     NotificationCategory.PLAN_CHANGES: None,
+    NotificationCategory.NEW_CONTRACTS: None,
 }
 
 

@@ -201,7 +201,7 @@ async def _tell(services: Services, customer: Customer, contract: Contract, vehi
         return  # a disabled login: support knows the person; a registration link could not be used anyway
     if user is not None:
         await notify(
-            services, user=user, category=NotificationCategory.PLAN_CHANGES, required=True,
+            services, user=user, category=NotificationCategory.NEW_CONTRACTS, required=True,
             title=f"Your new {label} {kind} is in your account",
             body=f"Contract {contract.number} is booked. Your first payment of {contract.scheduled_payment} is due on "
                  f"{contract.first_payment_date.isoformat()}; see the full schedule in your account.",
