@@ -63,11 +63,12 @@ async def dealer_with_user(services, username: str, role: Role = Role.DEALER_USE
 
 async def submitted_application(services, dealership: Dealership, creator: User, ssn: str, *,
                                 co_ssn: str | None = None, applicant: dict | None = None, **deal) -> CreditApplication:
-    """A SUBMITTED application (not yet decided) with one applicant (and a co-applicant with co_ssn)."""
+    """A SUBMITTED application (not yet decided; `status=` says otherwise) with one applicant (and a
+    co-applicant with co_ssn) on the standard deal (`deal` overrides its fields)."""
     now = services.clock.now()
-    application = await CreditApplication.create(
-        number=f"A{next(_numbers):07d}", dealership=dealership, created_by=creator, status=ApplicationStatus.SUBMITTED,
-        submitted_at=now, created_at=now, updated_at=now, **{**STANDARD_DEAL, **deal})
+    values = {**STANDARD_DEAL, "status": ApplicationStatus.SUBMITTED, "submitted_at": now, **deal}
+    application = await CreditApplication.create(number=f"A{next(_numbers):07d}", dealership=dealership,
+                                                 created_by=creator, created_at=now, updated_at=now, **values)
     for role, number in ((ApplicantRole.APPLICANT, ssn), (ApplicantRole.CO_APPLICANT, co_ssn)):
         if number is None:
             continue
