@@ -339,6 +339,37 @@ def cmd_deliver_webhooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rule_set(args: argparse.Namespace) -> int:
+    """`rule-set show` prints the active decision rules (JSON); `rule-set load FILE` checks a rules
+    file, stores it as the next version and makes it the active one (audited)."""
+    import json
+
+    settings = _settings()
+    if args.action == "show":
+        from resolvers.origination.rule_sets import describe_active
+
+        print(json.dumps(_with_database(settings, describe_active), indent=2, sort_keys=True))
+        return 0
+    from finance.underwriting import RulesError
+    from resolvers.origination.rule_sets import load_rule_set_file
+
+    if not args.file:
+        print("autofin: rule-set load needs the rules file", file=sys.stderr)
+        return 2
+    try:
+        data = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"autofin: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        row = _with_database(settings, lambda: load_rule_set_file(data, description=args.description or args.file))
+    except RulesError as exc:
+        print(f"autofin: {args.file} is not a usable rule set: {exc}", file=sys.stderr)
+        return 1
+    print(f"autofin: rule set version {row.version} is now active ({row.description})")
+    return 0
+
+
 def _describe_db(settings: Settings) -> str:
     if settings.is_sqlite:
         return f"SQLite file {settings.database_url.removeprefix('sqlite://')}"
@@ -390,6 +421,11 @@ def build_parser() -> argparse.ArgumentParser:
     pay.set_defaults(func=cmd_process_payments)
     sub.add_parser("deliver-webhooks", help="send the webhook deliveries due now (the worker does this every cycle)"
                    ).set_defaults(func=cmd_deliver_webhooks)
+    rules = sub.add_parser("rule-set", help="show the active decision rules, or load a rules file (JSON)")
+    rules.add_argument("action", choices=["show", "load"], help="show: print the active rules; load: activate FILE")
+    rules.add_argument("file", nargs="?", help="load: the rules file (see resolvers/origination/rule_sets.py)")
+    rules.add_argument("--description", help="load: what changed (default: the file name)")
+    rules.set_defaults(func=cmd_rule_set)
     sub.add_parser("migrate", help="apply committed database migrations").set_defaults(func=cmd_migrate)
 
     make = sub.add_parser("makemigrations", help="(developers) write a migration for model changes")

@@ -17,9 +17,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.functions import Max
 from tortoise.transactions import in_transaction
 
+from auth import audit
+from auth.audit import Origin
 from finance.underwriting import Rules, parse_rules
 from models import DecisionRuleSet
-from service.clock import Clock
+from service.clock import Clock, SystemClock
 
 DEFAULT_DESCRIPTION = "Default rules (autofin)"
 
@@ -145,3 +147,25 @@ async def load_rule_set(data: dict[str, Any], *, description: str, clock: Clock,
     await DecisionRuleSet.filter(active=True).using_db(using_db).update(active=False)
     return await DecisionRuleSet.create(version=version, active=True, rules=data, description=description[:255],
                                         created_at=clock.now(), using_db=using_db)
+
+
+async def describe_active() -> dict[str, Any]:
+    """The active rule set for people (the CLI's `rule-set show`); the defaults while none is stored."""
+    row = await DecisionRuleSet.filter(active=True).order_by("-version").first()
+    if row is None:
+        return {"version": None, "description": "none stored yet: the first decision stores these defaults as "
+                "version 1", "rules": default_rules()}
+    return {"version": row.version, "description": row.description, "created_at": row.created_at.isoformat(),
+            "rules": row.rules}
+
+
+async def load_rule_set_file(data: dict[str, Any], *, description: str, clock: Clock | None = None,
+                             origin: Origin | None = None) -> DecisionRuleSet:
+    """`autofin rule-set load`: load and activate `data` in one transaction, audited."""
+    clock = clock or SystemClock()
+    async with in_transaction() as connection:
+        row = await load_rule_set(data, description=description, clock=clock, using_db=connection)
+        await audit.record("rule_set.loaded", clock=clock, origin=origin or Origin(user_agent="autofin rule-set load"),
+                           details={"version": row.version, "rule_set_id": row.id,
+                                    "description": row.description[:100]}, using_db=connection)
+    return row

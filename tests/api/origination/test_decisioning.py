@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 from decimal import Decimal as D
 
+import pytest
 from tortoise.transactions import in_transaction
 
-from models import CreditReport, DecisionRuleSet, WebhookDelivery, WebhookEndpoint
+from finance.underwriting import RulesError
+from models import AuditEvent, CreditReport, DecisionRuleSet, WebhookDelivery, WebhookEndpoint
 from models.enums import ApplicationStatus, ContractKind, DecisionOutcome, Role
-from resolvers.origination.rule_sets import default_rules, load_rule_set
+from resolvers.origination.rule_sets import default_rules, describe_active, load_rule_set, load_rule_set_file
 from tests import factories
 from tests.api.origination.decision_builders import (
     BORDERLINE,
@@ -225,3 +227,20 @@ async def test_the_dealer_gets_an_email_and_a_webhook_event_without_customer_dat
     body = json.loads(delivery.payload)
     assert (body["type"], body["data"]) == ("application.status_changed", {
         "application_number": application.number, "status": "DECLINED", "decision_outcome": "DECLINED"})
+
+
+async def test_rule_set_files_load_audited_and_bad_ones_change_nothing(services):
+    """What `autofin rule-set load FILE` and `autofin rule-set show` do."""
+    assert (await describe_active())["version"] is None  # nothing stored yet: the defaults are shown
+    rules = default_rules()
+    rules["tiers"][0]["apr"] = "4.99"
+    row = await load_rule_set_file(rules, description="A+ at 4.99", clock=services.clock)
+    shown = await describe_active()
+    assert (shown["version"], shown["description"], shown["rules"]["tiers"][0]["apr"]) == (1, "A+ at 4.99", "4.99")
+    [event] = await AuditEvent.filter(action="rule_set.loaded")
+    assert event.details == {"version": 1, "rule_set_id": row.id, "description": "A+ at 4.99"}
+    broken = default_rules()
+    del broken["reasons"]["COLLATERAL"]
+    with pytest.raises(RulesError, match="COLLATERAL"):
+        await load_rule_set_file(broken, description="broken", clock=services.clock)
+    assert (await describe_active())["version"] == 1 and await DecisionRuleSet.all().count() == 1
