@@ -435,6 +435,9 @@ def combined_facts(rules: Rules, files: list[ApplicantFile], *, vehicle_age: int
     primary applicant's (rules.score_basis); any alert counts. Housing counts once: a mortgage on
     the report already is the housing payment, so only what exceeds it is added (rent is never
     on a report)."""
+    if not files:  # nobody to weigh: no score, no income (the rules refer or decline it)
+        return Facts(score=None, monthly_income=ZERO, monthly_debt=ZERO, vehicle_age=max(0, vehicle_age),
+                     vehicle_mileage=vehicle_mileage)
     scores = [f.score for f in files if f.score is not None]
     primary = next((f for f in files if f.primary), files[0])
     score = primary.score if rules.score_basis == "PRIMARY" else (max(scores) if scores else None)

@@ -13,12 +13,14 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from auth.permissions import DEALERS, EVERYONE
+from auth.permissions import CUSTOMERS, DEALERS, EVERYONE
 from graph.access import allow
 from graph.enums import ContractKind
 from graph.errors import UserError, user_errors
+from graph.esign_loaders import DOCUMENT_LISTING
 from graph.ids import row_id
 from graph.nodes import visible_nodes
+from graph.pagination import PAGE_ARGS_DESCRIPTION, CountedConnection, Ordering, paginate
 from graph.servicing.types import mask_email
 from models import Envelope, EnvelopeDocument, EnvelopeEvent, Signer
 from models import enums as model_enums
@@ -104,7 +106,8 @@ class EnvelopeEventType:
 
 
 @strawberry.type(name="EnvelopeDocument", description="A PDF of an envelope, kept with its SHA-256.")
-class EnvelopeDocumentType:
+class EnvelopeDocumentType(relay.Node):
+    id: relay.NodeID[int]
     kind: EnvelopeDocumentKindEnum = strawberry.field(description="Which copy.")  # type: ignore[valid-type]
     title: str = strawberry.field(description="The document's title.")
     sha256: str = strawberry.field(description="SHA-256 of the PDF bytes (hex); every download is checked against it.")
@@ -114,12 +117,17 @@ class EnvelopeDocumentType:
 
     @classmethod
     def from_model(cls, row: EnvelopeDocument) -> EnvelopeDocumentType:
-        return cls(kind=row.kind, title=row.title, sha256=row.sha256, size_bytes=row.size_bytes,
+        return cls(id=row.id, kind=row.kind, title=row.title, sha256=row.sha256, size_bytes=row.size_bytes,
                    created_at=row.created_at, row=row)
 
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
+        visible = downloads.documents_visible_to(info.context.user).only(*DOCUMENT_LISTING)
+        return await visible_nodes(visible, node_ids, cls.from_model, required)
+
     @strawberry.field(description="A link to download the PDF (GET, relative to the API's origin), for you only, "
-                      "valid 5 minutes and only while you can see the envelope. A copy whose bytes no longer match "
-                      "its SHA-256 is refused (HTTP 409).")
+                      "valid 5 minutes and only while you may still see the document. A copy whose bytes no longer "
+                      "match its SHA-256 is refused (HTTP 409).")
     def download_url(self, info: Info) -> str:
         return downloads.user_download_path(info.context.services, self.row.id, info.context.user.id)
 
@@ -230,6 +238,12 @@ class SigningSessionType:
 
 
 TOKEN_DESCRIPTION = "The `token` of the signing link emailed to you."
+NEWEST_FIRST = Ordering((("created_at", True), ("id", True)))
+
+
+@strawberry.type(name="EnvelopeDocumentConnection", description="A page of envelope documents, newest first.")
+class EnvelopeDocumentConnection(CountedConnection[EnvelopeDocumentType]):
+    pass
 
 
 @strawberry.type
@@ -249,6 +263,17 @@ class EsignQuery:
             problem = outcome.problems[0]
             raise ClientFacingError(problem.code, problem.message)
         return SigningSessionType.from_view(info, outcome.view)
+
+    @strawberry.field(
+        extensions=[allow(CUSTOMERS)],
+        description="Your signed contracts: the signed copy (contract and certificate of completion) of every "
+        f"contract you signed electronically once everyone signed, newest first. {PAGE_ARGS_DESCRIPTION}",
+    )
+    async def signed_contracts(self, info: Info, first: int | None = None, after: str | None = None,
+                               last: int | None = None, before: str | None = None) -> EnvelopeDocumentConnection:
+        queryset = downloads.signed_copies_of(info.context.user).only(*DOCUMENT_LISTING)
+        return await paginate(EnvelopeDocumentConnection, queryset, NEWEST_FIRST, EnvelopeDocumentType.from_model,
+                              first=first, after=after, last=last, before=before)
 
 
 # -- mutations ---------------------------------------------------------------------------------------

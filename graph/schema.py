@@ -14,6 +14,7 @@ from auth.permissions import DEALERS, EVERYONE, SIGNED_IN, SUPPORT_STAFF
 from graph.access import allow
 from graph.autopay import AutopayMutations
 from graph.dealers.types import DealerDesk, DealershipType
+from graph.dealers.users import DealershipUserMutations, DealershipUserQuery
 from graph.documents.mutations import DocumentMutations
 from graph.documents.types import DocumentType
 from graph.esign import EnvelopeType, EsignMutations, EsignQuery
@@ -35,6 +36,9 @@ from graph.origination.decisions import (
     UnderwritingMutations,
     UnderwritingQuery,
 )
+from graph.origination.applications import ApplicationMutations
+from graph.origination.deal import DealQuoteQuery
+from graph.origination.onboarding import OnboardingMutations, OnboardingQuery
 from graph.origination.types import CreditApplicationType
 from graph.pagination import PAGE_ARGS_DESCRIPTION, paginate
 from graph.payments.methods import PaymentMethodMutations, PaymentMethodType
@@ -155,6 +159,9 @@ MUTATION_TYPES: tuple = (
     WebhookMutations,
     UnderwritingMutations,
     EsignMutations,
+    OnboardingMutations,
+    ApplicationMutations,
+    DealershipUserMutations,
     # -- more mutation types here --
 )
 # Root query fields by domain, merged into one Query type. One import and one entry per module.
@@ -162,6 +169,9 @@ QUERY_TYPES: tuple = (
     CoreQuery,
     UnderwritingQuery,
     EsignQuery,
+    OnboardingQuery,
+    DealQuoteQuery,
+    DealershipUserQuery,
     # -- more query types here --
 )
 Query = merge_types("Query", QUERY_TYPES)

@@ -11,6 +11,7 @@ from strawberry.types import Info
 from auth.permissions import DEALER_ADMINS
 from graph.access import allow
 from graph.nodes import visible_nodes
+from graph.origination.applications import ApplicationFilter, CreditApplicationConnection, dealership_pipeline
 from graph.pagination import PAGE_ARGS_DESCRIPTION, paginate
 from graph.servicing.types import CONTRACT_ORDER, ContractConnection, ContractType
 from graph.webhooks import WebhookEndpointConnection, dealership_endpoints
@@ -53,6 +54,14 @@ class DealerDesk:
     ) -> ContractConnection:
         return await paginate(ContractConnection, contracts_visible_to(info.context.user), CONTRACT_ORDER,
                               ContractType.from_model, first=first, after=after, last=last, before=before)
+
+    @strawberry.field(description="The dealership's financing applications (the pipeline), newest first, by status "
+                      f"and creation date. {PAGE_ARGS_DESCRIPTION}")
+    async def applications(
+        self, info: Info, filter: ApplicationFilter | None = None, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> CreditApplicationConnection:
+        return await dealership_pipeline(info, filter, first=first, after=after, last=last, before=before)
 
     @strawberry.field(extensions=[allow(DEALER_ADMINS)],
                       description="Your dealership's webhook endpoints (revoked ones too), newest first, with their "

@@ -13,15 +13,21 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from graph import enums
+from graph.errors import UserError, user_errors
 from graph.esign import EnvelopeType, application_envelopes
 from graph.nodes import visible_nodes
+from graph.origination.application_parts import ApplicantType, ApplicationVehicleType, applicants_of
+from graph.origination.deal import DealQuoteType, DealStructureType, application_quote
 from graph.origination.funding import FundingType, funding_of
 from graph.pagination import PAGE_ARGS_DESCRIPTION
 from models import CreditApplication
 from models import enums as model_enums
+from resolvers.origination.applications import submission_problems
 from resolvers.origination.visibility import applications_visible_to
 
 APPLICATION_TYPE_NAME = "CreditApplication"
+LazyDealership = Annotated["DealershipType", strawberry.lazy("graph.dealers.types")]  # it imports this module
 # Decision types live in graph/origination/decisions.py, which imports this module.
 LazyDecision = Annotated["ApplicationDecisionType", strawberry.lazy("graph.origination.decisions")]
 LazyDecisionConnection = Annotated["ApplicationDecisionConnection", strawberry.lazy("graph.origination.decisions")]
@@ -54,6 +60,49 @@ class CreditApplicationType(relay.Node):
         return await visible_nodes(applications_visible_to(info.context.user), node_ids, cls.from_model, required)
 
     # -- application fields (applications) --
+    @strawberry.field(description="LOAN or LEASE.")
+    def product(self) -> enums.ContractKind:  # type: ignore[valid-type]
+        return self.row.product
+
+    @strawberry.field(description="The applicant, then the co-applicant when there is one.")
+    async def applicants(self, info: Info) -> list[ApplicantType]:
+        return [ApplicantType.from_model(row) for row in await applicants_of(info, self.row.id)]
+
+    @strawberry.field(description="The vehicle to finance or lease.")
+    def vehicle(self) -> ApplicationVehicleType:
+        return ApplicationVehicleType.from_model(self.row)
+
+    @strawberry.field(description="The deal structure as the dealer entered it.")
+    def deal(self) -> DealStructureType:
+        return DealStructureType.from_model(self.row)
+
+    @strawberry.field(description="Estimated figures of the deal as it stands (as `dealQuote` computes them, with "
+                      "the business date as the contract date); errors name the `deal` field at fault.")
+    def quote(self, info: Info) -> DealQuoteType:
+        return application_quote(info, self.row)
+
+    @strawberry.field(description="What `submitCreditApplication` would refuse now, INVALID per field (VIN check "
+                      "digit, term, lease terms, income, consents); empty when a draft is ready, and after "
+                      "submission.")
+    async def submission_problems(self, info: Info) -> list[UserError]:
+        if self.row.status != model_enums.ApplicationStatus.DRAFT:
+            return []
+        applicants = await applicants_of(info, self.row.id)
+        return user_errors(submission_problems(self.row, applicants, info.context.services.clock.today()))
+
+    @strawberry.field(description="The dealership the application comes from.")
+    async def dealership(self, info: Info) -> LazyDealership:
+        from graph.dealers.types import DealershipType
+
+        return DealershipType.from_model(await info.context.loaders.dealerships.load(self.row.dealership_id))
+
+    @strawberry.field(description="When the application last changed.")
+    def updated_at(self) -> datetime:
+        return self.row.updated_at
+
+    @strawberry.field(description="When the dealer withdrew it; null otherwise.")
+    def withdrawn_at(self) -> datetime | None:
+        return self.row.withdrawn_at
 
     # -- decision fields (decisioning) --
     @strawberry.field(description="The decision in force (the latest, by the rules or an underwriter); null before "

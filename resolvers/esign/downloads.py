@@ -4,7 +4,8 @@ A link names the document, its expiry and its party (`u<user id>` for a user of 
 id>` for a signer who has only their emailed link), bound together by an HMAC
 (settings.secret_key), and lasts DOWNLOAD_TTL. The route re-checks the party at download time:
 - a user: the document's application must still be visible to them (their dealership's, or an
-  underwriter's: resolvers/origination/visibility.py);
+  underwriter's: resolvers/origination/visibility.py); a customer: only the signed copy of a
+  completed envelope they signed (signed_copies_of);
 - a signer: only the contract as sent, and only while their signing link still works (unexpired,
   not yet used, envelope open).
 Any failure of the link or the party is the same "not found".
@@ -24,8 +25,11 @@ from datetime import timedelta
 
 from auth.tokens import hashes_match, keyed_digest
 from documents.contract_pdf import contract_filename
+from tortoise.expressions import Subquery
+from tortoise.queryset import QuerySet
+
 from models import CreditApplication, Envelope, EnvelopeDocument, EnvelopeEvent, Signer, User
-from models.enums import EnvelopeDocumentKind
+from models.enums import EnvelopeDocumentKind, EnvelopeStatus, Role
 from resolvers.esign import trail
 from resolvers.esign.envelopes import envelopes_visible_to
 from resolvers.esign.signing import link_problem
@@ -79,9 +83,25 @@ def _genuine(services: Services, document_id: str, expires: str, party: str, sig
     return hashes_match(_signature(services, int(document_id), int(expires), party), signature.lower())
 
 
+def signed_copies_of(user: User | None) -> QuerySet[EnvelopeDocument]:
+    """A customer's signed contracts: the SIGNED copy of every completed envelope they signed."""
+    if user is None or not user.is_active or user.role != Role.CUSTOMER or user.customer_id is None:
+        return EnvelopeDocument.filter(id__in=[])
+    signed = Signer.filter(customer_id=user.customer_id).values("envelope_id")
+    return EnvelopeDocument.filter(kind=EnvelopeDocumentKind.SIGNED, envelope__status=EnvelopeStatus.COMPLETED,
+                                   envelope_id__in=Subquery(signed))
+
+
+def documents_visible_to(user: User | None) -> QuerySet[EnvelopeDocument]:
+    """Customers: their signed copies. Everyone else: the documents of the envelopes they may see."""
+    if user is not None and user.role == Role.CUSTOMER:
+        return signed_copies_of(user)
+    return EnvelopeDocument.filter(envelope_id__in=Subquery(envelopes_visible_to(user).values("id")))
+
+
 async def _user_may(user_id: int, document: EnvelopeDocument) -> bool:
     user = await User.get_or_none(id=user_id)
-    return user is not None and await envelopes_visible_to(user).filter(id=document.envelope_id).exists()
+    return user is not None and await documents_visible_to(user).filter(id=document.id).exists()
 
 
 async def _signer_may(services: Services, signer_id: int, document: EnvelopeDocument) -> bool:

@@ -1,7 +1,8 @@
 """Automated decisioning of a submitted application: pull each applicant's credit report through
 `services.bureau`, apply the active rule set (finance/underwriting.py does the evaluation; the rules
 are data, resolvers/origination/rule_sets.py), record the decision and move the application to its
-outcome status, then tell the dealer (webhook event and an email to the dealer user who created it).
+outcome status, then tell the dealer (webhook event and an email to the dealer user who created it)
+and, on a decline, the applicant (the adverse action notice, resolvers/origination/adverse_action.py).
 
 Everything happens in the caller's transaction (submitApplication's), so a failure leaves the
 application as it was. A bureau that cannot answer does not fail the submission: the application
@@ -23,6 +24,7 @@ from gateways.bureau import BureauError, BureauReport
 from mail import notify as mail
 from models import Applicant, ApplicationDecision, CreditApplication, CreditReport, User
 from models.enums import ApplicantRole, ApplicationStatus, ContractKind, DecisionOutcome
+from resolvers.origination.adverse_action import send_adverse_action_notice
 from resolvers.origination.rule_sets import active_rule_set, rules_of
 from resolvers.webhooks.events import APPLICATION_STATUS_CHANGED, application_status_data, emit
 from service.container import Services
@@ -172,6 +174,8 @@ async def apply_decision(services: Services, application: CreditApplication, dec
     await emit(services, dealership_id=application.dealership_id, event_type=APPLICATION_STATUS_CHANGED,
                data=application_status_data(application, decision.outcome), using_db=using_db)
     await _email_dealer(services, application, decision, using_db)
+    if decision.outcome == DecisionOutcome.DECLINED:
+        await send_adverse_action_notice(services, application, decision, using_db=using_db)
 
 
 def _counter_words(counter: dict | None) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
-from models import Contract, Customer, LedgerEntry, User, Vehicle
+from models import Contract, Customer, CustomerOnboarding, LedgerEntry, User, Vehicle
 from models.enums import DEALER_ROLES, Role
 
 
@@ -31,7 +31,10 @@ def customers_visible_to(user: User | None) -> QuerySet[Customer]:
     if user.role == Role.CUSTOMER:
         return Customer.filter(id=user.customer_id)
     if user.role in DEALER_ROLES:
-        return Customer.filter(contracts__dealership_id=user.dealership_id).distinct()
+        # Customers on the dealership's contracts, and those it onboarded (resolvers/origination/customers.py).
+        on_contracts = Contract.filter(dealership_id=user.dealership_id).values("customer_id")
+        onboarded = CustomerOnboarding.filter(dealership_id=user.dealership_id).values("customer_id")
+        return Customer.filter(Q(id__in=Subquery(on_contracts)) | Q(id__in=Subquery(onboarded)))
     return Customer.filter(id__in=[])
 
 

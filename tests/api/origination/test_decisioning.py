@@ -10,7 +10,7 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from finance.underwriting import RulesError
-from models import AuditEvent, CreditReport, DecisionRuleSet, WebhookDelivery, WebhookEndpoint
+from models import Applicant, AuditEvent, CreditReport, DecisionRuleSet, WebhookDelivery, WebhookEndpoint
 from models.enums import ApplicationStatus, ContractKind, DecisionOutcome, Role
 from resolvers.origination.rule_sets import default_rules, describe_active, load_rule_set, load_rule_set_file
 from tests import factories
@@ -216,8 +216,7 @@ async def test_the_dealer_gets_an_email_and_a_webhook_event_without_customer_dat
     await WebhookEndpoint.create(dealership=dealership, url="https://dealer.example/hooks", secret_encrypted="x",
                                  secret_last4="abcd", created_by=user, created_at=services.clock.now())
     application, _ = await decided(services, dealership, user, SUBPRIME)
-    [message] = await mailbox.deliver()
-    assert message["To"] == user.email
+    [message] = [m for m in await mailbox.deliver() if m["To"] == user.email]
     assert message["Subject"] == f"Application {application.number}: declined"
     text = mailbox.text(message)
     assert "Credit score below minimum" in text and "Delinquent past or present credit obligations" in text
@@ -244,3 +243,27 @@ async def test_rule_set_files_load_audited_and_bad_ones_change_nothing(services)
     with pytest.raises(RulesError, match="COLLATERAL"):
         await load_rule_set_file(broken, description="broken", clock=services.clock)
     assert (await describe_active())["version"] == 1 and await DecisionRuleSet.all().count() == 1
+
+
+async def test_a_decline_sends_the_applicant_an_adverse_action_notice_with_only_their_own_score(services, mailbox):
+    dealership, user = await dealer_with_user(services, "dealer1")
+    application, decision = await decided(services, dealership, user, SUBPRIME, co_ssn=GOOD)
+    assert decision.outcome == DecisionOutcome.DECLINED  # the co-applicant's 724 cannot offset the delinquencies
+    applicant = await Applicant.get(application_id=application.id, role="APPLICANT").prefetch_related("customer")
+    co_applicant = await Applicant.get(application_id=application.id, role="CO_APPLICANT").prefetch_related("customer")
+    messages = {m["To"]: m for m in await mailbox.deliver()}
+    assert set(messages) == {user.email, applicant.customer.email}  # one notice on a joint application
+    notice = messages[applicant.customer.email]
+    assert notice["Subject"] == f"Your credit application {application.number}"
+    text = mailbox.text(notice)
+    assert "Delinquent past or present credit obligations with others" in text
+    assert "Your credit score: 538 (scores range from 300 to 850)" in text
+    assert "Equal Credit Opportunity Act" in text and "sandbox" in text
+    assert "724" not in text and co_applicant.customer.first_name not in text and SUBPRIME not in text
+
+
+async def test_no_adverse_action_notice_for_other_outcomes(services, mailbox):
+    dealership, user = await dealer_with_user(services, "dealer1")
+    await decided(services, dealership, user, EXCELLENT)
+    await decided(services, dealership, user, BORDERLINE)
+    assert {m["To"] for m in await mailbox.deliver()} == {user.email}

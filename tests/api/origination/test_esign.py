@@ -47,6 +47,7 @@ from models.enums import (
     VehicleCondition,
 )
 from tests import factories
+from tests.conftest import count_queries
 
 D = Decimal
 _seq = itertools.count(1)
@@ -69,6 +70,7 @@ CONSENT = f"""mutation($t: String!) {{ consentToElectronicRecords(input: {{token
   session {{ {SESSION_FIELDS} }} {ERRORS} }} }}"""
 SIGN = f"""mutation($t: String!, $name: String!) {{ signEnvelope(input: {{token: $t, typedName: $name}}) {{
   session {{ {SESSION_FIELDS} }} {ERRORS} }} }}"""
+SIGNED_CONTRACTS = "{ signedContracts { totalCount edges { node { id kind title sha256 downloadUrl } } } }"
 DECLINE = f"""mutation($t: String!, $reason: String!) {{ declineEnvelope(input: {{token: $t, reason: $reason}}) {{
   session {{ {SESSION_FIELDS} }} {ERRORS} }} }}"""
 
@@ -394,6 +396,27 @@ async def test_status_changes_reach_dealer_webhooks(desk, services):
     assert all(status in payload for status, (_, payload) in zip(statuses, kinds, strict=True))
 
 
+async def test_envelopes_of_many_applications_load_in_four_queries(desk, client, services):
+    await desk.send()
+    others = [await approved_application(services, desk.dealership, desk.user) for _ in range(3)]
+    for application in others:
+        desk.application = application
+        await desk.send()
+    await desk.as_dealer()
+    query = f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on CreditApplication {{ envelopes {{ {ENVELOPE} }} }} }} }}"
+
+    async def count(applications) -> int:
+        ids = [gid("CreditApplication", a.id) for a in applications]
+        with count_queries() as counter:
+            data = await client.execute(query, {"ids": ids})
+        assert all(len(node["envelopes"]) == 1 for node in data["nodes"])
+        return len(counter.statements)
+
+    # `nodes` fetches each id on its own (one query per id, graph/schema.py); envelopes, signers, events
+    # and documents add the same four queries whatever the number of applications.
+    assert await count(others) - await count(others[:1]) == len(others) - 1
+
+
 # -- downloads -----------------------------------------------------------------------------------
 
 async def test_a_tampered_document_is_refused_on_download(desk, client, caplog):
@@ -457,6 +480,21 @@ async def test_two_signers_and_the_dealer_sign_through_their_emailed_links(desk,
     for words in ("Certificate of Completion", unsigned["sha256"], "Ana's iPhone", "Ben's laptop", "ben okafor",
                   "Sunrise Motors", "Signer 3: Seller", "127.0.0.1", "$978.60"):
         assert words in text, words
+
+    # A signer with a login finds the signed copy in the portal; another customer does not.
+    ana = await Signer.get(routing_order=1)
+    await factories.user(services, "ana.nunez", Role.CUSTOMER, customer_id=ana.customer_id)
+    await factories.user(services, "someone.else", Role.CUSTOMER, customer=await factories.customer(services))
+    await client.login("ana.nunez", factories.TEST_PASSWORD)
+    mine = (await client.execute(SIGNED_CONTRACTS))["signedContracts"]
+    assert mine["totalCount"] == 1 and mine["edges"][0]["node"]["sha256"] == signed["sha256"]
+    copy = await client.http.get(mine["edges"][0]["node"]["downloadUrl"])
+    assert copy.status_code == 200 and copy.content == response.content
+    assert (await client.http.get(unsigned["downloadUrl"])).status_code == 200  # the dealer's link still works
+    await client.login("someone.else", factories.TEST_PASSWORD)
+    assert (await client.execute(SIGNED_CONTRACTS))["signedContracts"]["totalCount"] == 0
+    node = await client.execute("query($id: ID!) { node(id: $id) { id } }", {"id": mine["edges"][0]["node"]["id"]})
+    assert node["node"] is None
 
     funding = await Funding.get(application_id=desk.application.id)
     contract = await Contract.get(id=funding.contract_id)

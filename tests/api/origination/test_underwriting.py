@@ -10,9 +10,10 @@ from decimal import Decimal as D
 
 import pytest
 
-from models import ApplicationDecision, AuditEvent, WebhookDelivery, WebhookEndpoint
+from models import Applicant, ApplicationDecision, AuditEvent, WebhookDelivery, WebhookEndpoint
 from models.enums import ApplicationStatus, Role
 from tests import factories
+from tests.conftest import count_queries
 from tests.api.origination.decision_builders import (
     BORDERLINE,
     EXCELLENT,
@@ -269,3 +270,35 @@ async def test_two_underwriters_deciding_at_once_make_one_decision(app, services
     assert errors == [(), ("CONFLICT",)]
     assert await ApplicationDecision.filter(application_id=application.id, decided_by_id__isnull=False).count() == 1
     assert await AuditEvent.filter(action="application.decided").count() == 1
+
+
+async def test_the_sql_count_of_a_queue_page_does_not_grow_with_its_length(client, services):
+    dealership, dealer = await dealer_with_user(services, "dealer1")
+    await decided(services, dealership, dealer, BORDERLINE, co_ssn=THIN_FILE)
+    await underwriter_signed_in(client, services)
+
+    async def page() -> tuple[int, int]:
+        with count_queries() as counter:
+            queue = (await client.execute(QUEUE))["underwriting"]["queue"]
+        return len(queue["edges"]), len(counter.statements)
+
+    one, queries_for_one = await page()
+    for ssn in (FROZEN, BORDERLINE, THIN_FILE, BORDERLINE):
+        await decided(services, dealership, dealer, ssn, co_ssn=BORDERLINE)
+    five, queries_for_five = await page()
+    assert (one, five) == (1, 5)
+    assert queries_for_five == queries_for_one
+
+
+async def test_an_underwriter_decline_sends_the_adverse_action_notice(client, services, mailbox):
+    dealership, dealer = await dealer_with_user(services, "dealer1")
+    application, _ = await decided(services, dealership, dealer, THIN_FILE)
+    await mailbox.deliver()
+    await underwriter_signed_in(client, services)
+    await decide(client, application, action="DECLINE", reasons=["INSUFFICIENT_CREDIT_HISTORY",
+                                                                  "LENGTH_OF_EMPLOYMENT"])
+    applicant = await Applicant.get(application_id=application.id).prefetch_related("customer")
+    [notice] = [m for m in await mailbox.deliver() if m["To"] == applicant.customer.email]
+    text = mailbox.text(notice).replace("\r\n", "\n")
+    assert "- Insufficient credit history\n- Length of employment" in text
+    assert "Your credit score" not in text  # the thin file has none
