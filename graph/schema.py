@@ -17,7 +17,7 @@ from graph.dealers.types import DealerDesk, DealershipType
 from graph.dealers.users import DealershipUserMutations, DealershipUserQuery
 from graph.documents.mutations import DocumentMutations
 from graph.documents.types import DocumentType
-from graph.esign import EnvelopeType, EsignMutations, EsignQuery
+from graph.esign import EnvelopeDocumentType, EnvelopeType, EsignMutations, EsignQuery
 from graph.errors import MaskUnexpectedErrors, log_unexpected_errors
 from graph.identity.account import AccountMutations
 from graph.identity.account_types import SecurityEventType, SessionType
@@ -76,7 +76,7 @@ NODE_TYPES += [CreditApplicationType]  # resolve_nodes: own dealership; underwri
 NODE_TYPES += [WebhookEndpointType, WebhookDeliveryType]  # resolve_nodes: dealer admins, own dealership
 NODE_TYPES += [ApplicationDecisionType]  # resolve_nodes: decisions of applications the viewer may see
 NODE_TYPES += [CreditReportType]  # resolve_nodes: underwriters only, reports of applications they may see
-NODE_TYPES += [EnvelopeType]  # resolve_nodes: envelopes of applications the viewer may see
+NODE_TYPES += [EnvelopeType, EnvelopeDocumentType]  # resolve_nodes: visible applications'; customers: signed
 # -- more node types here --
 
 
