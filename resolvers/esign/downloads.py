@@ -23,11 +23,11 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from auth.tokens import hashes_match, keyed_digest
-from documents.contract_pdf import contract_filename
 from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
+from auth.tokens import hashes_match, keyed_digest
+from documents.contract_pdf import contract_filename
 from models import CreditApplication, Envelope, EnvelopeDocument, EnvelopeEvent, Signer, User
 from models.enums import EnvelopeDocumentKind, EnvelopeStatus, Role
 from resolvers.esign import trail
@@ -139,7 +139,8 @@ async def document_for_link(services: Services, document_id: str, expires: str, 
         return None
     envelope = await Envelope.get(id=document.envelope_id)
     application = await CreditApplication.filter(id=envelope.application_id).only("id", "number").first()
-    filename = contract_filename(application.number if application else "contract", signed=document.kind == EnvelopeDocumentKind.SIGNED)
+    filename = contract_filename(application.number if application else "contract",
+                                 signed=document.kind == EnvelopeDocumentKind.SIGNED)
     actual = hashlib.sha256(bytes(document.content)).hexdigest()
     expected = await _expected_hashes(document)
     if expected != {actual}:

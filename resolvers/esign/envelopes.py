@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Subquery
@@ -103,10 +104,12 @@ async def send(services: Services, *, user: User, origin: Origin, application_id
         if decision is None or parties is None:
             return _fail(Problem(ErrorCode.CONFLICT, "The application has no approval or no applicant to contract.",
                                  ("applicationId",)))
-        terms = contract_terms(application, decision, parties, services.clock.today())
+        # One instant: the envelope's created_at date is the contract date funding books (terms.py).
+        now = services.clock.now()
+        terms = contract_terms(application, decision, parties, now.astimezone(timezone.utc).date())
         if isinstance(terms, Problem):
             return _fail(terms)
-        envelope = await _create(services, user, origin, application, parties, terms, connection)
+        envelope = await _create(services, user, origin, application, parties, terms, now, connection)
         await trail.set_application_status(services, application, ApplicationStatus.CONTRACTED, decision.outcome,
                                            connection)
     return EnvelopeOutcome(envelope=envelope)
@@ -124,8 +127,7 @@ async def _sendable(application: CreditApplication, connection: BaseDBAsyncClien
 
 
 async def _create(services: Services, user: User, origin: Origin, application: CreditApplication, parties,
-                  terms: ContractTerms, connection: BaseDBAsyncClient) -> Envelope:
-    now = services.clock.now()
+                  terms: ContractTerms, now: datetime, connection: BaseDBAsyncClient) -> Envelope:
     content = render_contract(terms.document)
     digest = hashlib.sha256(content).hexdigest()
     title = contract_title(terms.document)

@@ -34,7 +34,7 @@ from auth.audit import Origin
 from auth.tokens import token_hash
 from documents.certificate import Certificate, CertificateEvent, CertificateSigner, signed_document
 from mail import notify as mail
-from models import CreditApplication, Dealership, Envelope, EnvelopeDocument, EnvelopeEvent, Signer
+from models import CreditApplication, Dealership, Envelope, EnvelopeDocument, EnvelopeEvent, Signer, User
 from models.enums import ContractKind, EnvelopeDocumentKind, EnvelopeStatus, SignerRole, SignerStatus
 from resolvers.errors import ErrorCode, Problem
 from resolvers.esign import trail
@@ -148,6 +148,11 @@ async def _step(services: Services, token: str | None, connection: BaseDBAsyncCl
     problem = link_problem(services, signer, envelope)
     if problem is not None:
         return problem
+    if signer.user_id is not None and not await User.filter(id=signer.user_id, is_active=True).using_db(connection) \
+            .exists():
+        # The dealer user who would sign for the dealership was deactivated since sending.
+        return _invalid_link("The dealer account this link was sent to is no longer active: the dealership must "
+                             "void the contract and send it again.")
     application = await CreditApplication.get(id=envelope.application_id).using_db(connection)
     document = await (EnvelopeDocument.filter(envelope_id=envelope.id, kind=EnvelopeDocumentKind.UNSIGNED)
                       .only(*LISTING_FIELDS).using_db(connection).get())
@@ -279,7 +284,8 @@ async def decline(services: Services, *, token: str | None, reason: str | None, 
 # -- completion ---------------------------------------------------------------------------------
 
 ROLE_LABELS = {
-    ContractKind.LOAN: {SignerRole.APPLICANT: "Buyer", SignerRole.CO_APPLICANT: "Co-buyer", SignerRole.DEALER: "Seller"},
+    ContractKind.LOAN: {SignerRole.APPLICANT: "Buyer", SignerRole.CO_APPLICANT: "Co-buyer",
+                        SignerRole.DEALER: "Seller"},
     ContractKind.LEASE: {SignerRole.APPLICANT: "Lessee", SignerRole.CO_APPLICANT: "Co-lessee",
                          SignerRole.DEALER: "Lessor"},
 }

@@ -8,7 +8,8 @@ The structure's arithmetic is finance.deal's (the same as the dealer's quotes):
   application's requested ones when the decision leaves them empty). The disclosed APR comes from
   the payment stream by Appendix J (finance.apr.loan_disclosure), odd first period included.
 - Lease: gross cap cost = cash price + fees + taxes + trade-in payoff; cap cost reduction = cash
-  down + trade-in value; residual and mileage from the application; money factor and term from the decision (else the application's).
+  down + trade-in value; residual and mileage from the application; money factor and term from
+  the decision (else the application's).
   The first monthly payment is due a month after signing (as servicing assumes), so the amount due
   at signing is the cap cost reduction plus the refundable security deposit.
 - The amount financed (loan) or adjusted cap cost (lease) must not exceed the decision's approved

@@ -40,7 +40,6 @@ from models.enums import (
     ContractKind,
     DecisionOutcome,
     EnvelopeDocumentKind,
-    EnvelopeStatus,
     Role,
     SessionKind,
     SignerStatus,
@@ -243,6 +242,25 @@ async def test_the_contract_downloaded_by_the_dealer_shows_the_tila_box(desk, cl
         assert figure in text, figure
 
 
+async def test_a_lease_is_sent_with_its_regulation_m_disclosures(client, services, mailbox):
+    # finance-notes.md worked example 2 (459.63 a month) with a 500.00 refundable security deposit.
+    desk = await Desk(client, services, mailbox).open(
+        co=False, product=ContractKind.LEASE, cash_price=D("37500.00"), taxes=D("0.00"), fees=D("500.00"),
+        cash_down=D("2000.00"), trade_in_value=D("0.00"), trade_in_payoff=D("0.00"), requested_apr=None,
+        money_factor=D("0.00125"), residual_value=D("23200.00"), annual_mileage=12000, sales_tax_rate=D("0.0700"),
+        security_deposit=D("500.00"))
+    await ApplicationDecision.filter(application_id=desk.application.id).update(
+        approved_apr=None, approved_money_factor=D("0.00125"))
+    envelope = (await desk.send())["envelope"]
+    assert envelope["documents"][0]["title"] == "Motor Vehicle Lease Agreement"
+    assert [s["role"] for s in envelope["signers"]] == ["APPLICANT", "DEALER"]
+    text = pdf_text((await client.http.get(envelope["documents"][0]["downloadUrl"])).content)
+    for figure in ("Amount Due at Lease Signing", "$2,500.00", "Monthly Payments", "$459.63", "Other Charges",
+                   "$395.00", "Total of Payments", "$18,941.68", "Residual value", "Rent charge 2,664.16",
+                   "$0.25 per mile", "$23,550.00", "Lessee", "Lessor"):
+        assert figure in text, figure
+
+
 async def test_only_an_approved_application_within_its_approval_is_sent(client, services, mailbox):
     desk = await Desk(client, services, mailbox).open(status=ApplicationStatus.REFERRED)
     assert codes(await desk.send()) == [("CONFLICT", ["applicationId"])]
@@ -315,6 +333,17 @@ async def test_a_link_is_spent_once_its_signer_signs(desk, client):
     assert (await desk.session(await desk.next_link()))["signerName"] == "Ben Okafor"
 
 
+async def test_the_dealer_link_stops_working_when_its_user_is_deactivated(desk, client):
+    await desk.send()
+    await desk.sign_through(await desk.next_link(), "Ana Núñez", "phone")
+    await desk.sign_through(await desk.next_link(), "Ben Okafor", "laptop")
+    token = await desk.next_link(desk.user.email)
+    desk.user.is_active = False
+    await desk.user.save(update_fields=["is_active"])
+    code, message = await link_error(client, token)
+    assert code == "INVALID_TOKEN" and "no longer active" in message
+
+
 async def test_an_expired_link_is_refused_and_the_worker_expires_the_envelope(desk, client, services, clock,
                                                                               mailbox):
     await desk.send()
@@ -356,8 +385,7 @@ async def test_a_decline_closes_the_envelope_and_books_nothing(desk, client, ser
     assert mail["To"] == desk.user.email and "The trade-in value is wrong" in mailbox.text(mail)
     assert (await link_error(client, token))[0] == "INVALID_TOKEN"
     first = await Signer.get(routing_order=1)
-    code, message = await link_error(client, "x" * 43)
-    assert code == "INVALID_TOKEN" and first.status == SignerStatus.SIGNED
+    assert (await link_error(client, "x" * 43))[0] == "INVALID_TOKEN" and first.status == SignerStatus.SIGNED
 
 
 async def test_the_dealer_voids_an_open_envelope_with_a_reason(desk, client, services, mailbox):
@@ -403,7 +431,8 @@ async def test_envelopes_of_many_applications_load_in_four_queries(desk, client,
         desk.application = application
         await desk.send()
     await desk.as_dealer()
-    query = f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on CreditApplication {{ envelopes {{ {ENVELOPE} }} }} }} }}"
+    query = (f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on CreditApplication {{ envelopes {{ {ENVELOPE} }} }} }} "
+             "}")
 
     async def count(applications) -> int:
         ids = [gid("CreditApplication", a.id) for a in applications]
