@@ -41,7 +41,7 @@ def vin_check_digit(vin: str) -> str:
     if len(vin) != VIN_LENGTH:
         raise ValueError(f"a VIN has {VIN_LENGTH} characters, not {len(vin)}")
     try:
-        total = sum(_VIN_VALUES[char] * weight for char, weight in zip(vin.upper(), _VIN_WEIGHTS))
+        total = sum(_VIN_VALUES[char] * weight for char, weight in zip(vin.upper(), _VIN_WEIGHTS, strict=True))
     except KeyError as missing:
         raise ValueError(f"{missing.args[0]!r} cannot appear in a VIN") from None
     remainder = total % 11

@@ -373,8 +373,9 @@ async def _contact_changes(customer: Customer, email: str | None, phone: str | N
             return Problem(ErrorCode.CONFLICT, "Another customer has this email address.", ("email",))
         changes["email"] = address
     if phone is not None and normalize_phone(phone) != customer.phone:
-        if phone_problem(phone):
-            return phone_problem(phone)
+        problem = phone_problem(phone)
+        if problem:
+            return problem
         changes["phone"] = normalize_phone(phone)
     if changes and await User.filter(customer_id=customer.id).using_db(connection).exists():
         # Their login's own flows (with step-up and alerts) change what they use to sign in and get mail.
