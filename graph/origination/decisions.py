@@ -66,6 +66,10 @@ class DecisionItem:
     text: str = strawberry.field(description="What it means, for people (reasons use Regulation B wording).")
 
 
+def _decimal(raw: dict, key: str) -> Decimal | None:
+    return Decimal(raw[key]) if raw.get(key) is not None else None
+
+
 def _items(raw: list | None) -> list[DecisionItem]:
     return [DecisionItem(code=item.get("code", ""), text=item.get("text", "")) for item in raw or []]
 
@@ -85,7 +89,9 @@ class CounterOffer:
     def from_json(cls, raw: dict | None) -> CounterOffer | None:
         if not raw:
             return None
-        dec = lambda key: Decimal(raw[key]) if raw.get(key) is not None else None  # noqa: E731
+        def dec(key: str) -> Decimal | None:
+            return _decimal(raw, key)
+
         return cls(strategy=raw.get("strategy", ""), amount=money(dec("amount")), term_months=raw["term_months"],
                    cash_down=money(dec("cash_down")), apr=dec("apr"), money_factor=dec("money_factor"),
                    payment=optional_money(dec("payment")))
@@ -104,7 +110,9 @@ class DecisionRatios:
     def from_json(cls, raw: dict | None) -> DecisionRatios | None:
         if not raw:
             return None
-        dec = lambda key: Decimal(raw[key]) if raw.get(key) is not None else None  # noqa: E731
+        def dec(key: str) -> Decimal | None:
+            return _decimal(raw, key)
+
         return cls(payment=optional_money(dec("payment")), payment_to_income=dec("pti"), debt_to_income=dec("dti"),
                    loan_to_value=dec("ltv"), monthly_income=optional_money(dec("monthly_income")),
                    monthly_debt=optional_money(dec("monthly_debt")))

@@ -45,6 +45,7 @@ MAX_NOTE_LENGTH = 1000
 MAX_TERM_MONTHS = 96  # the applications table's limit
 MAX_APR = Decimal("36")  # a typo guard: above common state usury caps for auto credit
 MAX_MONEY_FACTOR = Decimal("0.01")
+MAX_AMOUNT = Decimal("1000000.00")  # a typo guard far above any vehicle
 
 APPLICATION_NOT_FOUND = Problem(ErrorCode.NOT_FOUND, "No application you may decide has that id.", ("applicationId",))
 
@@ -85,7 +86,7 @@ def _fail(*problems: Problem) -> DecisionOutcomeResult:
 
 def queue(user: User | None, statuses: list[ApplicationStatus] | None = None):
     """The underwriter's queue: visible applications waiting for an underwriter (or the statuses asked)."""
-    wanted = [s for s in (statuses or UNDERWRITABLE)]
+    wanted = list(statuses or UNDERWRITABLE)
     if user is None or user.role != Role.UNDERWRITER:
         return CreditApplication.filter(id__in=[])
     return applications_visible_to(user).filter(status__in=wanted, submitted_at__isnull=False)
@@ -103,10 +104,12 @@ def _codes(values: list[str], known: dict, field_name: str, what: str) -> list[s
 
 
 def _structure_problems(request: DecisionRequest, application: CreditApplication) -> list[Problem]:
-    numbers = (("apr", request.apr), ("moneyFactor", request.money_factor), ("amount", request.amount),
-               ("cashDown", request.cash_down))
-    problems = [Problem(ErrorCode.INVALID, f"{name} must be a finite number.", (name,))
-                for name, value in numbers if value is not None and not value.is_finite()]
+    # Places the columns keep (APR 4, money factor 6, money 2): more would be silently rounded.
+    numbers = (("apr", request.apr, 4), ("moneyFactor", request.money_factor, 6), ("amount", request.amount, 2),
+               ("cashDown", request.cash_down, 2))
+    problems = [Problem(ErrorCode.INVALID, f"{name} must be a number with at most {places} decimal places.", (name,))
+                for name, value, places in numbers
+                if value is not None and (not value.is_finite() or value.as_tuple().exponent < -places)]
     if problems:
         return problems
     lease = application.product == ContractKind.LEASE
@@ -119,9 +122,10 @@ def _structure_problems(request: DecisionRequest, application: CreditApplication
     if request.term_months is not None and not 1 <= request.term_months <= MAX_TERM_MONTHS:
         problems.append(Problem(ErrorCode.INVALID, f"The term is 1 to {MAX_TERM_MONTHS} months.", ("termMonths",)))
     for name, value in (("amount", request.amount), ("cashDown", request.cash_down)):
-        if value is not None and (value < 0 or value != value.quantize(Decimal("0.01")) or
-                                  (name == "amount" and value == 0)):
-            problems.append(Problem(ErrorCode.INVALID, f"{name} must be a positive amount in cents.", (name,)))
+        lowest = Decimal("0.01") if name == "amount" else Decimal(0)
+        if value is not None and not lowest <= value <= MAX_AMOUNT:
+            problems.append(Problem(ErrorCode.INVALID, f"{name} must be an amount from {lowest} to {MAX_AMOUNT:,}.",
+                                    (name,)))
     return problems
 
 

@@ -10,7 +10,6 @@ from strawberry import relay
 from tortoise.transactions import in_transaction
 
 from auth.sessions import start_session
-
 from models import Applicant, ApplicationDecision, CreditApplication, Dealership, User
 from models.enums import (
     ApplicantRole,

@@ -55,7 +55,7 @@ async def test_each_test_ssn_gets_its_documented_outcome(services):
 
 async def test_an_approval_records_the_terms_ratios_and_rule_set(services):
     dealership, user = await dealer_with_user(services, "dealer1")
-    application, decision = await decided(services, dealership, user, EXCELLENT)
+    _, decision = await decided(services, dealership, user, EXCELLENT)
     assert decision.outcome == DecisionOutcome.APPROVED and decision.decided_by_id is None
     assert (decision.rate_tier, decision.approved_apr, decision.approved_term_months, decision.approved_amount) == (
         "A+", D("5.4900"), 60, D("29500.00"))

@@ -13,7 +13,6 @@ import pytest
 from models import Applicant, ApplicationDecision, AuditEvent, WebhookDelivery, WebhookEndpoint
 from models.enums import ApplicationStatus, Role
 from tests import factories
-from tests.conftest import count_queries
 from tests.api.origination.decision_builders import (
     BORDERLINE,
     EXCELLENT,
@@ -25,6 +24,7 @@ from tests.api.origination.decision_builders import (
     sign_in,
     submitted_application,
 )
+from tests.conftest import count_queries
 
 QUEUE = """query($statuses: [ApplicationStatus!]) { underwriting { queue(statuses: $statuses, first: 10) {
   totalCount edges { node { id number status
@@ -184,6 +184,11 @@ async def test_each_decision_emits_the_status_webhook(client, services):
     ({"action": "APPROVE", "apr": "99"}, "INVALID", ["apr"]),
     ({"action": "APPROVE", "apr": "7", "termMonths": 120}, "INVALID", ["termMonths"]),
     ({"action": "APPROVE", "apr": "7", "amount": "0"}, "INVALID", ["amount"]),
+    ({"action": "APPROVE", "apr": "7", "amount": "1e30"}, "INVALID", ["amount"]),
+    ({"action": "APPROVE", "apr": "7", "amount": "100.001"}, "INVALID", ["amount"]),
+    ({"action": "APPROVE", "apr": "7.12345"}, "INVALID", ["apr"]),
+    ({"action": "COUNTER", "apr": "7", "cashDown": "-1"}, "INVALID", ["cashDown"]),
+    ({"action": "COUNTER", "apr": "7", "cashDown": "40000.00"}, "INVALID", ["amount"]),  # finances nothing
     ({"action": "APPROVE", "apr": "7", "conditions": ["A_PONY"]}, "INVALID", ["conditions"]),
     ({"action": "REQUEST_DOCUMENTS"}, "INVALID", ["documents"]),
     ({"action": "APPROVE", "apr": "7", "note": "x" * 1001}, "INVALID", ["note"]),
