@@ -161,10 +161,21 @@ def _int(value: Any, where: str) -> int:
     return value
 
 
+def _places(value: Decimal, places: int, where: str) -> Decimal:
+    """A rate with no more places than a decision stores (APR 4, money factor 6)."""
+    if value.as_tuple().exponent < -places:
+        raise RulesError(f"{where}: at most {places} decimal places, got {value}")
+    return value
+
+
 def _tier(data: dict, where: str) -> Tier:
-    return Tier(name=str(_get(data, "name", where)), min_score=_int(_get(data, "min_score", where), where),
-                apr=_dec(_get(data, "apr", where), f"{where}.apr"),
-                money_factor=_dec(_get(data, "money_factor", where), f"{where}.money_factor"),
+    name = str(_get(data, "name", where))
+    if not 1 <= len(name) <= 16:
+        raise RulesError(f"{where}.name: 1 to 16 characters")
+    return Tier(name=name, min_score=_int(_get(data, "min_score", where), where),
+                apr=_places(_dec(_get(data, "apr", where), f"{where}.apr"), 4, f"{where}.apr"),
+                money_factor=_places(_dec(_get(data, "money_factor", where), f"{where}.money_factor"), 6,
+                                     f"{where}.money_factor"),
                 max_ltv=_dec(_get(data, "max_ltv", where), f"{where}.max_ltv"),
                 max_pti=_dec(_get(data, "max_pti", where), f"{where}.max_pti"),
                 max_dti=_dec(_get(data, "max_dti", where), f"{where}.max_dti"))

@@ -186,6 +186,8 @@ def test_combined_facts_add_incomes_and_count_housing_once():
     ({"tiers": []}, "at least one tier"),
     ({"tiers": [{"name": "X", "min_score": 700, "apr": 5.5, "money_factor": "0.001", "max_ltv": "1",
                  "max_pti": "1", "max_dti": "1"}]}, "decimal strings"),
+    ({"tiers": [{"name": "X", "min_score": 700, "apr": "5.12345", "money_factor": "0.001", "max_ltv": "1",
+                 "max_pti": "1", "max_dti": "1"}]}, "4 decimal places"),
     ({"conditions": [{"code": "PROOF_OF_INCOME", "when": {"fact": "shoe_size", "above": "1"}}]}, "unknown fact"),
     ({"conditions": [{"code": "NEW_CODE", "when": {"fact": "score", "below": 600}}]}, "no text"),
     ({"no_score": {"action": "MAYBE", "reason": "INSUFFICIENT_CREDIT_HISTORY"}}, "no_score.action"),
