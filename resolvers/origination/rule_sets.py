@@ -127,9 +127,10 @@ async def active_rule_set(clock: Clock, using_db: BaseDBAsyncClient) -> Decision
                                                     using_db=savepoint)
         except IntegrityError:
             pass
-        active = await DecisionRuleSet.filter(active=True).using_db(using_db).order_by("-version").first()
-        if active is not None:
-            return active
+    # Another request may have stored the default since the first look (or just now, winning the race).
+    active = await DecisionRuleSet.filter(active=True).using_db(using_db).order_by("-version").first()
+    if active is not None:
+        return active
     raise LookupError("no decision rule set is active: load one with `autofin rule-set load FILE`")
 
 

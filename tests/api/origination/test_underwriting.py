@@ -9,9 +9,11 @@ from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
+from tortoise.transactions import in_transaction
 
-from models import Applicant, ApplicationDecision, AuditEvent, WebhookDelivery, WebhookEndpoint
+from models import Applicant, ApplicationDecision, AuditEvent, DecisionRuleSet, WebhookDelivery, WebhookEndpoint
 from models.enums import ApplicationStatus, Role
+from resolvers.origination.rule_sets import active_rule_set
 from tests import factories
 from tests.api.origination.decision_builders import (
     BORDERLINE,
@@ -307,3 +309,15 @@ async def test_an_underwriter_decline_sends_the_adverse_action_notice(client, se
     text = mailbox.text(notice).replace("\r\n", "\n")
     assert "- Insufficient credit history\n- Length of employment" in text
     assert "Your credit score" not in text  # the thin file has none
+
+
+@pytest.mark.postgres_only
+async def test_concurrent_first_reads_store_the_default_rules_once(services):
+    async def active():
+        async with in_transaction() as connection:
+            return await active_rule_set(services.clock, connection)
+
+    for _ in range(5):
+        await DecisionRuleSet.all().delete()
+        rows = await asyncio.gather(*(active() for _ in range(4)))
+        assert {row.version for row in rows} == {1} and await DecisionRuleSet.all().count() == 1
