@@ -125,15 +125,16 @@ async def load_autopay(contract_ids: Sequence[int], today: date, show_method: bo
 async def autopay_of(info: Info, contract: Contract) -> AutopayType:
     """ContractType.autopay: one loader per request, so a list of contracts costs the same queries."""
     context = info.context
-    loader = context.__dict__.get("autopay_loader")
-    if loader is None:
-        today = context.services.clock.today()
-        show = context.user is not None and context.user.role == Role.CUSTOMER
+    today = context.services.clock.today()
+    show = context.user is not None and context.user.role == Role.CUSTOMER
 
+    def make() -> DataLoader:
         async def load(ids: Sequence[int]) -> list[AutopayType]:
             return await load_autopay(ids, today, show)
 
-        loader = context.__dict__["autopay_loader"] = DataLoader(load_fn=load)
+        return DataLoader(load_fn=load)
+
+    loader = context.loaders.named("autopay", make)
     return await loader.load(contract.id)
 
 

@@ -8,7 +8,7 @@ from those rows (no query of its own); `odometer` loads the readings of many lea
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -73,5 +73,16 @@ class Loaders:
     latest_decisions: DataLoader = field(default_factory=decision_loaders.latest_decision_loader)
     credit_reports: DataLoader = field(default_factory=decision_loaders.credit_reports_loader)
 
+    # Loaders a domain module declares next to its types, made on first use (see `named`).
+    _named: dict[str, DataLoader] = field(default_factory=dict)
+
     def __post_init__(self) -> None:
         self.contract_states = _state_loader(self.ledger)
+
+    def named(self, name: str, factory: Callable[[], DataLoader]) -> DataLoader:
+        """The request's loader called `name`, made by `factory` on first use: one batch per request
+        for loaders that belong with their domain's types rather than in this file."""
+        loader = self._named.get(name)
+        if loader is None:
+            loader = self._named[name] = factory()
+        return loader

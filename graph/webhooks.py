@@ -41,17 +41,6 @@ WebhookDeliveryStatusEnum = strawberry.enum(
 )
 
 
-def _request_loader(info: Info, name: str, factory):
-    """A per-request DataLoader kept on the request's Loaders under `name` (so this module needs no
-    change to graph/loaders.py)."""
-    loaders = info.context.loaders
-    loader = getattr(loaders, name, None)
-    if loader is None:
-        loader = factory()
-        setattr(loaders, name, loader)
-    return loader
-
-
 def _attempts_loader() -> DataLoader[int, list[WebhookAttempt]]:
     async def load(delivery_ids: Sequence[int]):
         grouped: dict[int, list[WebhookAttempt]] = defaultdict(list)
@@ -101,7 +90,7 @@ class WebhookDeliveryType(relay.Node):
 
     @strawberry.field(description=f"Every attempt, oldest first (at most {MAX_ATTEMPTS}).")
     async def attempts(self, info: Info) -> list[WebhookAttemptType]:
-        rows = await _request_loader(info, "webhook_attempts", _attempts_loader).load(self.id)
+        rows = await info.context.loaders.named("webhook_attempts", _attempts_loader).load(self.id)
         return [WebhookAttemptType.from_model(row) for row in rows]
 
     @classmethod

@@ -88,11 +88,5 @@ def _applicants_loader() -> DataLoader[int, list[Applicant]]:
 
 async def applicants_of(info: Info, application_id: int) -> list[Applicant]:
     """The application's applicants (applicant first), one query for every application of the
-    request. The loader hangs off the request's Loaders under its own name (as funding's does).
-    The caller has already established that the application is visible."""
-    loaders = info.context.loaders
-    loader = getattr(loaders, "applicants_by_application", None)
-    if loader is None:
-        loader = _applicants_loader()
-        loaders.applicants_by_application = loader
-    return await loader.load(application_id)
+    request. The caller has already established that the application is visible."""
+    return await info.context.loaders.named("applicants_by_application", _applicants_loader).load(application_id)

@@ -45,13 +45,7 @@ def _loader() -> DataLoader[int, Funding | None]:
 
 
 async def funding_of(info: Info, application_id: int) -> FundingType | None:
-    """The application's funding, one query for every application of the request. The loader hangs
-    off the request's Loaders under its own name, so this module needs no change to graph/loaders.py.
-    The caller has already established that the application is visible."""
-    loaders = info.context.loaders
-    loader = getattr(loaders, "fundings_by_application", None)
-    if loader is None:
-        loader = _loader()
-        loaders.fundings_by_application = loader
-    row = await loader.load(application_id)
+    """The application's funding, one query for every application of the request. The caller has
+    already established that the application is visible."""
+    row = await info.context.loaders.named("fundings_by_application", _loader).load(application_id)
     return FundingType.from_model(row) if row is not None else None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -25,6 +25,10 @@ from models import CreditApplication
 from models import enums as model_enums
 from resolvers.origination.applications import submission_problems
 from resolvers.origination.visibility import applications_visible_to
+
+if TYPE_CHECKING:  # lazy: these modules import this one
+    from graph.dealers.types import DealershipType
+    from graph.origination.decisions import ApplicationDecisionConnection, ApplicationDecisionType, CreditReportType
 
 APPLICATION_TYPE_NAME = "CreditApplication"
 LazyDealership = Annotated["DealershipType", strawberry.lazy("graph.dealers.types")]  # it imports this module

@@ -12,7 +12,6 @@ from models import AuditEvent, Contract, Funding
 from models.enums import Role
 from tests import factories
 from tests.api.origination.desk import sign_in
-from tests.api.servicing.builders import gid
 
 ERRORS = "errors { code message field }"
 ONBOARD = f"""mutation($input: OnboardCustomerInput!) {{ onboardCustomer(input: $input) {{
