@@ -232,7 +232,8 @@ async def database_is_empty(using_db: BaseDBAsyncClient | None = None) -> bool:
 
 
 async def seed_demo(
-    services: Services, *, progress: Callable[[str], None] = print, documents: bool = True
+    services: Services, *, progress: Callable[[str], None] = print, documents: bool = True,
+    origination: bool = True,
 ) -> DemoSummary:
     """Create the demo data in one transaction and return the logins and row counts.
 
@@ -256,6 +257,11 @@ async def seed_demo(
 
         counts["documents"] = await backfill_documents(services, services.clock.today())
         progress(f"documents {counts['documents']}")
+    if origination:
+        # Applications at the dealership, through the dealer's own rules (service/demo_origination.py).
+        from service.demo_origination import seed_origination
+
+        counts["applications"] = await seed_origination(services, progress=progress)
     return DemoSummary(logins=logins, counts=counts)
 
 

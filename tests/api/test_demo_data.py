@@ -12,6 +12,7 @@ from finance.loan import add_months
 from finance.money import ZERO
 from finance.servicing import loan_position
 from models import (
+    CreditApplication,
     Contract,
     Customer,
     Dealership,
@@ -20,7 +21,7 @@ from models import (
     User,
     Vehicle,
 )
-from models.enums import ContractKind, LedgerEntryKind, OdometerSource, Role
+from models.enums import ApplicationStatus, ContractKind, LedgerEntryKind, OdometerSource, Role
 from resolvers.servicing.close import close_day, late_fee_key
 from resolvers.servicing.positions import contract_state, ledger_events, loan_terms
 from service.demo_data import (
@@ -40,10 +41,11 @@ MODELS = {"dealerships": Dealership, "customers": Customer, "vehicles": Vehicle,
           "ledger_entries": LedgerEntry, "users": User, "odometer_readings": OdometerReading}
 
 
-async def seed(services, documents: bool = False) -> tuple:
-    """Seed without the PDF backfill (slow, and covered by test_seed_generates_past_documents)."""
+async def seed(services, documents: bool = False, origination: bool = False) -> tuple:
+    """Seed without the PDF backfill (slow, and covered by test_seed_generates_past_documents) and
+    without the demo applications (covered by test_seed_makes_applications_for_each_desk)."""
     lines: list[str] = []
-    summary = await seed_demo(services, progress=lines.append, documents=documents)
+    summary = await seed_demo(services, progress=lines.append, documents=documents, origination=origination)
     return summary, lines
 
 
@@ -252,3 +254,15 @@ async def test_seed_generates_past_documents(services):
     assert summary.counts["documents"] == await Document.all().count() > 0
     assert await Document.filter(kind=DocumentKind.STATEMENT).count() > 0
     assert any(line.startswith("documents ") for line in lines)
+
+
+async def test_seed_makes_applications_for_each_desk(services):
+    summary, lines = await seed(services, origination=True)
+    assert summary.counts["applications"] == 3 and "applications 3/3" in lines
+    statuses = dict(await CreditApplication.all().values_list("applicants__customer__first_name", "status"))
+    assert statuses == {"Maria": ApplicationStatus.REFERRED, "James": ApplicationStatus.APPROVED,
+                        "Priya": ApplicationStatus.DRAFT}
+    # The applicants carry the sandbox bureau's documented test SSNs, encrypted like every SSN.
+    for customer in await Customer.filter(applications__id__not_isnull=True):
+        ssn = services.cipher.decrypt(customer.ssn_encrypted, table="customers", column="ssn")
+        assert ssn.startswith("50010") and ssn not in customer.ssn_encrypted
