@@ -1,0 +1,1 @@
+"""The floor of the benchmarks: the dashboard served by hand over asyncpg (no GraphQL, no ORM)."""
