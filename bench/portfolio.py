@@ -645,7 +645,7 @@ async def _prepare(db_url: str, progress: Progress) -> None:
 
 
 async def build_async(db_url: str, *, scale: float, progress: Progress, keys: Keys | None = None,
-                      today: date | None = None) -> Portfolio:
+                      today: date | None = None, with_scaling: bool = True) -> Portfolio:
     started = time.perf_counter()
     keys = keys or Keys.generate()
     today = today or datetime.now(UTC).date()
@@ -695,7 +695,7 @@ async def build_async(db_url: str, *, scale: float, progress: Progress, keys: Ke
         scaling: dict[str, tuple[int, int, int]] = {}
         scaling_tokens: dict[str, str] = {}
         position = 0
-        for months in SCALING_MONTHS:
+        for months in SCALING_MONTHS if with_scaling else ():
             for count in SCALING_CONTRACTS:
                 customer_id = special[position]
                 position += 1
@@ -722,7 +722,7 @@ async def build_async(db_url: str, *, scale: float, progress: Progress, keys: Ke
         history_entries = gen.ledger_count - before
         history_token = gen.session(history_customer)
         await flush()
-        progress(f"scaling customers {len(scaling)} and the long history ({history_entries:,} rows)")
+        progress(f"scaling customers: {len(scaling)}; the long history: {history_entries:,} rows")
 
         # Sessions, payment methods, the login and pay samples.
         sample = rng.sample(regular_customers, min(SESSION_SAMPLE, len(regular_customers)))
@@ -759,10 +759,12 @@ async def build_async(db_url: str, *, scale: float, progress: Progress, keys: Ke
     return portfolio
 
 
-def build(db_url: str, *, scale: float, progress: Progress = print, keys: Keys | None = None) -> Portfolio:
+def build(db_url: str, *, scale: float, progress: Progress = print, keys: Keys | None = None,
+          with_scaling: bool = True) -> Portfolio:
     """Drop and re-create the bench database and load a portfolio of `scale` (1.0 = 20,000 customers,
-    25,000 contracts). The server and any worker must run with `portfolio.keys`."""
-    return asyncio.run(build_async(db_url, scale=scale, progress=progress, keys=keys))
+    25,000 contracts). The server and any worker must run with `portfolio.keys` (bench.server.autofin_env).
+    `with_scaling=False` leaves out the scaling customers (the quick test does not need them)."""
+    return asyncio.run(build_async(db_url, scale=scale, progress=progress, keys=keys, with_scaling=with_scaling))
 
 
 async def refresh_sessions(portfolio: Portfolio) -> None:
