@@ -19,7 +19,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = REPO_ROOT / "bench"
 DEFAULT_RESULTS_DIR = BENCH_DIR / "results"
-WORK_DIR = REPO_ROOT / "var" / "bench"  # token files, the SQLite database, server logs (not committed)
+# Token files, the SQLite database, the saved portfolio and server logs (never committed).
+WORK_DIR = Path(os.environ.get("BENCH_WORK_DIR") or REPO_ROOT / "var" / "bench")
 VENV_BIN = Path(sys.executable).parent
 
 WEB_SCENARIOS = ("dashboard", "scaling", "history", "login", "pay")

@@ -348,7 +348,10 @@ def pay(ctx: WebContext) -> list[ScenarioResult]:
         _sql(portfolio, "DELETE FROM outbox_messages WHERE template = 'payment_scheduled' AND created_at >= $1",
              "DELETE FROM outbox_messages WHERE template = 'payment_scheduled' AND created_at >= ?", started)
     metrics = {"payments_per_s": round(result.requests_per_s, 1), **result.metrics(), "payments_created": made}
-    ok = made == result.responses
+    # wrk stops at the deadline with requests in flight: the server still makes those payments, so up to
+    # one per connection more rows than answers counted is expected; fewer would be lost payments.
+    in_flight = ctx.config.connections
+    ok = result.responses <= made <= result.responses + in_flight
     notes = "" if ok else f"{result.responses} answers but {made} payments rows"
     return [ScenarioResult("pay", metrics, "sustained, no errors; report payments/s", ok,
                            notes or "the scenario's payments are deleted afterwards")]

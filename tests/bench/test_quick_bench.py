@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -27,7 +28,8 @@ def test_quick_run_writes_results(tmp_path):
     completed = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--db", "sqlite", "--scenarios", "dashboard,history",
          "--results-dir", str(tmp_path)],
-        cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+        cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
+        env=dict(os.environ, BENCH_WORK_DIR=str(tmp_path / "work")))  # not the var/bench of a real run
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     assert "cores" in completed.stdout and "pinning:" in completed.stdout  # the machine and settings are printed
     [result_file] = tmp_path.glob("*.json")
