@@ -42,6 +42,9 @@ def parse_args(argv: list[str] | None) -> BenchConfig:
                         help="reuse the previous portfolio when its database and scale match (no rebuild)")
     parser.add_argument("--no-pin", action="store_true", help="do not pin server and client to separate cores")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--profile", action="store_true",
+                        help="record a py-spy flame graph (SVG, var/bench/profiles/) of the server during each "
+                             "measured autofin run (sampling costs a little throughput)")
     args = parser.parse_args(argv)
 
     scenarios = tuple(s.strip() for s in (args.scenarios or ",".join(ALL_SCENARIOS)).split(",") if s.strip())
@@ -59,7 +62,7 @@ def parse_args(argv: list[str] | None) -> BenchConfig:
         workers=workers, duration=args.duration or (2.0 if args.quick else 10.0),
         connections=args.connections or (4 if args.quick else 16), threads=args.threads, quick=args.quick,
         scenarios=scenarios, postgres_server=args.postgres, results_dir=args.results_dir, reuse=args.reuse,
-        strict=args.strict, login_rate=args.login_rate, pin=not args.no_pin, pinning=pinning)
+        strict=args.strict, login_rate=args.login_rate, pin=not args.no_pin, profile=args.profile, pinning=pinning)
 
 
 def say(message: str) -> None:

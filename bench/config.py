@@ -107,6 +107,7 @@ class BenchConfig:
     strict: bool = False  # exit 1 when a target is missed (errors always fail the run)
     login_rate: float = 20.0
     pin: bool = True
+    profile: bool = False  # py-spy flame graph of the server during each measured autofin run
     pinning: Pinning = field(default_factory=Pinning.for_machine)
 
     @property

@@ -13,14 +13,14 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
 
 from bench.baseline.query import DASHBOARD_QUERY
-from bench.config import REPO_ROOT, BenchConfig
+from bench.config import REPO_ROOT, VENV_BIN, WORK_DIR, BenchConfig
 from bench.load import WrkResult, run_wrk, write_body, write_tokens
 from bench.portfolio import Portfolio, _pg_dsn, refresh_sessions
 from bench.report import ScenarioResult
@@ -37,6 +37,7 @@ HISTORY_QUERY = """query History($id: ID!, $after: String) {
   }
 }"""
 HISTORY_PAGE = 100
+PROFILE_DIR = WORK_DIR / "profiles"
 
 PAY_MUTATION = """mutation Pay($input: MakePaymentInput!) {
   makePayment(input: $input) { payment { id status amount { amount } } errors { code message } }
@@ -63,9 +64,11 @@ class WebContext:
             duration: float | None = None, url: str | None = None) -> WrkResult:
         config = self.config
         duration = duration or config.duration
-        result = run_wrk(url or self.server.endpoint, script=script, body_file=body_file, tokens_file=tokens_file,
-                         duration=duration, connections=connections or config.connections, threads=config.threads,
-                         pinning=config.pinning, what=what)
+        profiling = config.profile and url is None
+        with profiled(self.server, what, duration) if profiling else nullcontext():
+            result = run_wrk(url or self.server.endpoint, script=script, body_file=body_file, tokens_file=tokens_file,
+                             duration=duration, connections=connections or config.connections,
+                             threads=config.threads, pinning=config.pinning, what=what)
         self.progress(f"  {what}: {result.requests_per_s:,.0f} req/s, p50 {result.p50_ms:.1f} ms, "
                       f"p99 {result.p99_ms:.1f} ms, {result.requests:,} requests, no errors")
         return result
@@ -80,6 +83,31 @@ class WebContext:
 
     def refresh(self) -> None:
         asyncio.run(refresh_sessions(self.portfolio))
+
+
+@contextmanager
+def profiled(server: RunningServer, what: str, duration: float) -> Iterator[None]:
+    """py-spy (the bench extra) samples the server and its uvicorn workers while the block runs and
+    writes a flame graph to var/bench/profiles/<what>.svg."""
+    PROFILE_DIR.mkdir(parents=True, exist_ok=True)
+    name = "".join(c if c.isalnum() else "-" for c in what).strip("-")
+    output = PROFILE_DIR / f"{name}.svg"
+    command = [str(VENV_BIN / "py-spy"), "record", "--pid", str(server.process.pid), "--subprocesses",
+               "--duration", str(max(1, round(duration))), "--rate", "100", "--format", "flamegraph",
+               "--output", str(output), "--nonblocking"]
+    recorder = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        yield
+    finally:
+        try:
+            _, err = recorder.communicate(timeout=duration + 60)
+        except subprocess.TimeoutExpired:
+            recorder.kill()
+            err = "timed out"
+        if recorder.returncode == 0 and output.exists():
+            print(f"  profile: {output}", flush=True)
+        else:
+            print(f"  profile of {what} failed: {(err or '').strip()[-300:]}", flush=True)
 
 
 def _ratio(numerator: float, denominator: float) -> float:
