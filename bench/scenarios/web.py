@@ -26,6 +26,8 @@ from bench.portfolio import Portfolio, _pg_dsn, refresh_sessions
 from bench.report import ScenarioResult
 from bench.server import RunningServer, autofin_env, baseline_server
 
+DASHBOARD_BODY = {"query": DASHBOARD_QUERY, "operationName": "Dashboard"}
+
 HISTORY_QUERY = """query History($id: ID!, $after: String) {
   node(id: $id) {
     ... on Contract {
@@ -119,11 +121,14 @@ def _ratio(numerator: float, denominator: float) -> float:
 def dashboard(ctx: WebContext) -> list[ScenarioResult]:
     ctx.progress("dashboard: random signed-in customers, autofin then the floor (same tokens, cores, workers)")
     ctx.refresh()
-    body = write_body("dashboard", {"query": DASHBOARD_QUERY, "operationName": "Dashboard"})
+    body = write_body("dashboard", DASHBOARD_BODY)
     tokens = write_tokens("dashboard", ctx.portfolio.session_tokens)
     ctx.warm_up("autofin dashboard", body_file=body, tokens_file=tokens)
     autofin = ctx.wrk("autofin dashboard", body_file=body, tokens_file=tokens)
     metrics: dict = {"autofin_" + key: value for key, value in autofin.metrics().items()}
+    sample = {f"customer {n}": (token, DASHBOARD_BODY) for n, token in enumerate(ctx.portfolio.session_tokens[:20])}
+    sql = asyncio.run(statements_per_request(ctx.portfolio, sample)).values()
+    metrics["sql_per_request"] = f"{min(sql)}-{max(sql)}" if min(sql) != max(sql) else min(sql)
     target = (f">= {DASHBOARD_MIN_RPS_RATIO}x floor req/s; p99 <= {DASHBOARD_MAX_P99_RATIO}x floor")
     if ctx.portfolio.db != "postgres":
         return [ScenarioResult("dashboard", metrics, target, None,
@@ -169,10 +174,10 @@ def _count_statements() -> Iterator[_StatementCounter]:
         logger.setLevel(previous)
 
 
-async def statements_per_request(portfolio: Portfolio, tokens: dict[str, str]) -> dict[str, int]:
-    """SQL statements autofin sends for one dashboard request of each token, counted in-process
-    (the app built as the server builds it, on the bench database; the second request is counted,
-    so a session "touch" write of the first does not make the counts differ)."""
+async def statements_per_request(portfolio: Portfolio, requests: dict[str, tuple[str, dict]]) -> dict[str, int]:
+    """SQL statements autofin sends for each request (label -> (bearer token, GraphQL body)), counted
+    in-process: the app built as the server builds it, on the bench database. Each request is sent twice
+    and the second is counted, so a session "touch" write on the first does not make counts differ."""
     from graph.app import create_app
     from service import db
     from service.config import load_settings
@@ -185,15 +190,14 @@ async def statements_per_request(portfolio: Portfolio, tokens: dict[str, str]) -
         app = create_app(Services(settings), manage_database=False)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            for label, token in tokens.items():
+            for label, (token, body) in requests.items():
                 headers = {"authorization": f"Bearer {token}"}
-                body = {"query": DASHBOARD_QUERY, "operationName": "Dashboard"}
-                for attempt in range(2):
+                for _attempt in range(2):
                     with _count_statements() as counter:
                         response = await client.post("/graphql", json=body, headers=headers)
                     answer = response.json()
-                    if response.status_code != 200 or answer.get("errors") or not answer["data"]["viewer"]:
-                        raise RuntimeError(f"dashboard of {label!r} failed in-process: {str(answer)[:300]}")
+                    if response.status_code != 200 or answer.get("errors") or not all((answer["data"] or {}).values()):
+                        raise RuntimeError(f"{label!r} failed in-process: {str(answer)[:300]}")
                 counts[label] = len(counter.statements)
     finally:
         await db.close_db()
@@ -204,8 +208,9 @@ def scaling(ctx: WebContext) -> list[ScenarioResult]:
     portfolio = ctx.portfolio
     ctx.progress("scaling: the dashboard of customers with 1-50 contracts and 12 or 240 months of history")
     ctx.refresh()
-    statements = asyncio.run(statements_per_request(portfolio, portfolio.scaling_tokens))
-    body = write_body("dashboard", {"query": DASHBOARD_QUERY, "operationName": "Dashboard"})
+    statements = asyncio.run(statements_per_request(
+        portfolio, {label: (token, DASHBOARD_BODY) for label, token in portfolio.scaling_tokens.items()}))
+    body = write_body("dashboard", DASHBOARD_BODY)
     duration = max(2.0, ctx.config.duration / 2)
     results = []
     points = []
@@ -277,12 +282,16 @@ def history(ctx: WebContext) -> list[ScenarioResult]:
     deep = write_body(f"history-page-{HISTORY_PAGE}", {
         "query": HISTORY_QUERY, "operationName": "History",
         "variables": {"id": portfolio.history_contract_id, "after": cursor}})
+    sql = asyncio.run(statements_per_request(portfolio, {
+        "page 1": (portfolio.history_token, json.loads(first.read_text())),
+        f"page {HISTORY_PAGE}": (portfolio.history_token, json.loads(deep.read_text()))}))
     ctx.warm_up("history", body_file=first, tokens_file=tokens, connections=1)
     page_one = ctx.wrk("history page 1", body_file=first, tokens_file=tokens, connections=1)
     page_deep = ctx.wrk(f"history page {HISTORY_PAGE}", body_file=deep, tokens_file=tokens, connections=1)
     ratio = _ratio(page_deep.p50_ms, page_one.p50_ms)
     metrics = {**page_one.metrics("page1_"), **page_deep.metrics(f"page{HISTORY_PAGE}_"),
-               f"p50 page {HISTORY_PAGE} / page 1": ratio, "ledger_rows": portfolio.history_entries}
+               f"p50 page {HISTORY_PAGE} / page 1": ratio, "sql_page1": sql["page 1"],
+               f"sql_page{HISTORY_PAGE}": sql[f"page {HISTORY_PAGE}"], "ledger_rows": portfolio.history_entries}
     return [ScenarioResult("history page", metrics,
                            f"page {HISTORY_PAGE} no slower than page 1 (p50 ratio <= {HISTORY_MAX_RATIO})",
                            ratio <= HISTORY_MAX_RATIO, "1 connection")]
@@ -295,7 +304,7 @@ def login_storm(ctx: WebContext) -> list[ScenarioResult]:
     rate = config.login_rate
     ctx.progress(f"login storm: the dashboard alone, then with {rate:g} logins/s (argon2id, default profile)")
     ctx.refresh()
-    body = write_body("dashboard", {"query": DASHBOARD_QUERY, "operationName": "Dashboard"})
+    body = write_body("dashboard", DASHBOARD_BODY)
     tokens = write_tokens("dashboard", portfolio.session_tokens)
     users = write_tokens("login-users", [f"{user}\t{password}" for user, password in portfolio.login_users])
     ctx.warm_up("dashboard", body_file=body, tokens_file=tokens)
