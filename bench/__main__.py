@@ -95,7 +95,7 @@ def get_portfolio(config: BenchConfig):
 def main(argv: list[str] | None = None) -> int:
     config = parse_args(argv)
     from bench.load import LoadError, LoadErrors, wrk_path
-    from bench.report import ScenarioResult, run_name, scaling_chart, table, write_json
+    from bench.report import ScenarioResult, run_name, scaling_chart, summary, table, write_json
     from bench.server import ServerError, autofin_server
 
     started = datetime.now(UTC)
@@ -176,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
                              results=results, started=started, finished=finished, errors=errors)
     say("")
     say(table(results))
+    say("")
+    say("summary:")
+    for scenario, figures, target, verdict in summary(results):
+        say(f"  {verdict:4}  {scenario}: {figures}  [target: {target}]")
     say("")
     say(f"results: {report_path}" + (f"\nchart:   {chart}" if chart else ""))
     say(f"total time {time.perf_counter() - build_started:.0f} s (portfolio build {portfolio.build_seconds:.0f} s)")

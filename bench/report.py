@@ -63,6 +63,35 @@ def table(results: list[ScenarioResult]) -> str:
     return "\n".join(lines)
 
 
+# The figures that answer each target, for the summary (the full table has every metric).
+SUMMARY_METRICS = {
+    "dashboard": ("autofin_requests_per_s", "floor_requests_per_s", "rps_ratio", "autofin_p99_ms", "floor_p99_ms",
+                  "p99_ratio", "sql_per_request"),
+    "scaling": ("sql_statements", "1 contracts: p50 240/12 months", "50 contracts: p50 240/12 months",
+                "1 contract x 12 months: p50_ms", "50 contracts x 12 months: p50_ms",
+                "50 contracts x 240 months: p50_ms"),
+    "history page": ("page1_p50_ms", "page100_p50_ms", "p50 page 100 / page 1", "sql_page1", "sql_page100"),
+    "login storm": ("calm_p99_ms", "storm_p99_ms", "p99_ratio", "logins_per_s", "login_p99_ms"),
+    "pay": ("payments_per_s", "p50_ms", "p99_ms", "errors"),
+}
+
+
+def summary(results: list[ScenarioResult]) -> list[tuple[str, str, str, str]]:
+    """(scenario, key figures, target, verdict) per scenario."""
+    rows = []
+    for result in results:
+        keys = SUMMARY_METRICS.get(result.name) or tuple(result.metrics)[:6]
+        figures = "; ".join(f"{key} {_format(result.metrics[key])}" for key in keys if key in result.metrics)
+        rows.append((result.name, figures, result.target, _verdict(result.passed)))
+    return rows
+
+
+def summary_markdown(results: list[ScenarioResult]) -> str:
+    lines = ["| scenario | figures | target | result |", "|---|---|---|---|"]
+    lines += [f"| {name} | {figures} | {target} | {verdict} |" for name, figures, target, verdict in summary(results)]
+    return "\n".join(lines)
+
+
 def markdown_table(results: list[ScenarioResult]) -> str:
     """The same table in Markdown (for the README's Performance section)."""
     lines = ["| scenario | metric | value | target | result |", "|---|---|---:|---|---|"]
@@ -129,3 +158,33 @@ def scaling_chart(path: Path, points: list[dict], title: str) -> Path | None:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def load_results(path: Path) -> tuple[dict, list[ScenarioResult]]:
+    document = json.loads(Path(path).read_text())
+    return document, [ScenarioResult(**scenario) for scenario in document["scenarios"]]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.report RESULTS.json [--full]`: the run as Markdown (for the README)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bench.report", description=main.__doc__)
+    parser.add_argument("results", type=Path)
+    parser.add_argument("--full", action="store_true", help="every metric, not only the summary")
+    args = parser.parse_args(argv)
+    document, results = load_results(args.results)
+    settings, machine, git = document["settings"], document["machine"], document["git"]
+    print(f"Run {args.results.name}: commit {git['commit']}{' (+ uncommitted changes)' if git.get('dirty') else ''}, "
+          f"{machine['cores']} cores ({machine['cpu']}), {machine['memory_gib']} GiB; {settings['db']}, scale "
+          f"{settings['scale']:g} ({document['portfolio']['customers']:,} customers, "
+          f"{document['portfolio']['contracts']:,} contracts, {document['portfolio']['ledger_entries']:,} ledger "
+          f"entries), {settings['workers']} worker(s), {settings['duration']:g} s per run, "
+          f"{settings['connections']} connections; {settings['pinning']}.")
+    print()
+    print(markdown_table(results) if args.full else summary_markdown(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
