@@ -123,12 +123,23 @@ def _owed_after(items: Sequence[Installment], credited: Decimal) -> list[Decimal
 
 def _late_fee_due_for(items: Sequence[Installment], credits: Sequence[Credit], as_of: date,
                       grace: int) -> tuple[int, ...]:
-    """Installments whose grace ended before as_of and that were not covered when it ended."""
-    late, cumulative = [], ZERO
+    """Installments whose grace ended before as_of and that were not covered when it ended.
+
+    One pass over the installments (in due-date order, so their last days of grace never go back) and
+    the credits sorted by date: what `_credited_through` gives for each last day of grace, without
+    summing the credits again for every installment (a long history stays linear)."""
+    ordered = sorted(credits, key=lambda credit: credit.effective_date)
+    late, cumulative, credited, index = [], ZERO, ZERO, 0
+    grace_days = timedelta(days=grace)
     for item in items:
+        last_day_of_grace = item.due_date + grace_days
+        if last_day_of_grace >= as_of:
+            break
         cumulative += item.amount
-        last_day_of_grace = item.due_date + timedelta(days=grace)
-        if last_day_of_grace < as_of and _credited_through(credits, last_day_of_grace) < cumulative:
+        while index < len(ordered) and ordered[index].effective_date <= last_day_of_grace:
+            credited += as_decimal(ordered[index].amount)
+            index += 1
+        if max(credited, ZERO) < cumulative:
             late.append(item.number)
     return tuple(late)
 

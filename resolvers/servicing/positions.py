@@ -82,15 +82,59 @@ class ContractState:
 
 # -- loading -----------------------------------------------------------------------------------
 
+LEDGER_COLUMNS = ("id", "contract_id", "kind", "effective_date", "posted_at", "amount", "principal", "interest",
+                  "fees", "tax", "reverses_id", "memo", "idempotency_key")
+
+
+class LedgerRow:
+    """A ledger entry as read for figures: LedgerEntry's columns as plain attributes, converted by the
+    model's own fields (Decimal money, LedgerEntryKind, dates), without a model instance per row.
+    Read-only by convention: the ledger is append-only (models/ledger.py)."""
+
+    __slots__ = LEDGER_COLUMNS
+
+    def __init__(self, id, contract_id, kind, effective_date, posted_at, amount, principal,  # noqa: A002
+                 interest, fees, tax, reverses_id, memo, idempotency_key) -> None:
+        self.id = id
+        self.contract_id = contract_id
+        self.kind = kind
+        self.effective_date = effective_date
+        self.posted_at = posted_at
+        self.amount = amount
+        self.principal = principal
+        self.interest = interest
+        self.fees = fees
+        self.tax = tax
+        self.reverses_id = reverses_id
+        self.memo = memo
+        self.idempotency_key = idempotency_key
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, (LedgerRow, LedgerEntry)) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def __repr__(self) -> str:
+        return f"<LedgerRow {self.id} {self.kind} {self.effective_date} {self.amount}>"
+
+
 async def ledger_rows(contract_ids: Iterable[int], using_db: BaseDBAsyncClient | None = None
-                      ) -> dict[int, list[LedgerEntry]]:
-    """Every ledger row of the given contracts, oldest first, in ONE query."""
+                      ) -> dict[int, list[LedgerRow]]:
+    """Every ledger row of the given contracts, oldest first, in ONE query (as LedgerRow values:
+    a long history costs its rows, not a model instance each)."""
     ids = sorted(set(contract_ids))
-    grouped: dict[int, list[LedgerEntry]] = defaultdict(list)
+    grouped: dict[int, list[LedgerRow]] = defaultdict(list)
     if not ids:
         return grouped
-    rows = await LedgerEntry.filter(contract_id__in=ids).order_by("effective_date", "id").using_db(using_db)
-    for row in rows:
+    values = await (LedgerEntry.filter(contract_id__in=ids).order_by("effective_date", "id").using_db(using_db)
+                    .values_list(*LEDGER_COLUMNS))
+    for value in values:
+        row = LedgerRow(*value)
         grouped[row.contract_id].append(row)
     return grouped
 
