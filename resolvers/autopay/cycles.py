@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -39,10 +41,10 @@ from resolvers.autopay.schedule import (
     REMINDER_DAYS,
     amount_due_for,
     draft_day,
-    finished_due_dates,
     upcoming_due_date,
 )
 from resolvers.notifications import notify
+from resolvers.servicing.positions import ledger_rows
 from service.container import Services
 
 log = logging.getLogger("autofin.autopay")
@@ -84,33 +86,67 @@ async def run_cycles(services: Services, business_date: date, *, batch_size: int
                        .order_by("id").limit(batch_size))
         if not plans:
             break
-        for plan in plans:
-            report.plans += 1
-            try:
-                await process_plan(services, plan, business_date, report)
-            except Exception:  # noqa: BLE001 - one plan must not stop the others; retried next run
-                log.exception("autopay failed for a plan", extra={"autopay_id": plan.id,
-                                                                  "business_date": business_date.isoformat()})
-                report.failed_plans.append(plan.id)
+        await process_plans(services, plans, business_date, report)
         after_id = plans[-1].id
     return report
 
 
+async def process_plans(services: Services, plans: Sequence[AutopayPlan], today: date, report: AutopayReport, *,
+                        contracts: Mapping[int, Contract] | None = None,
+                        rows: Mapping[int, Sequence[LedgerEntry]] | None = None) -> None:
+    """The plans' reminders and drafts for `today`. What they read is loaded for all of them at once
+    (contracts, ledgers and cycles: three queries, fewer when the caller has the contracts and their
+    ledgers already, as the daily close does); writes happen only for a plan with a reminder or a
+    draft due. One plan failing is logged and retried on the next run; the others carry on."""
+    if not plans:
+        return
+    if contracts is None:
+        contracts = {c.id: c for c in await Contract.filter(id__in=sorted({p.contract_id for p in plans}))}
+    if rows is None:
+        rows = await ledger_rows(contracts)
+    cycles: dict[int, list[AutopayCycle]] = defaultdict(list)
+    for cycle in await AutopayCycle.filter(plan_id__in=[p.id for p in plans]).order_by("due_date"):
+        cycles[cycle.plan_id].append(cycle)
+    for plan in plans:
+        report.plans += 1
+        try:
+            contract = contracts.get(plan.contract_id) or await Contract.get(id=plan.contract_id)
+            await _process(services, plan, contract, list(rows.get(contract.id, ())), cycles.get(plan.id, []),
+                           today, report)
+        except Exception:  # noqa: BLE001 - one plan must not stop the others; retried next run
+            log.exception("autopay failed for a plan", extra={"autopay_id": plan.id,
+                                                              "business_date": today.isoformat()})
+            report.failed_plans.append(plan.id)
+
+
 async def process_plan(services: Services, plan: AutopayPlan, today: date, report: AutopayReport) -> None:
+    """One plan's reminder and draft for `today` (its contract, ledger and cycles read here)."""
     contract = await Contract.get(id=plan.contract_id)
-    rows = list(await LedgerEntry.filter(contract_id=contract.id).order_by("effective_date", "id"))
+    rows = (await ledger_rows([contract.id])).get(contract.id, [])
+    cycles = list(await AutopayCycle.filter(plan_id=plan.id).order_by("due_date"))
+    await _process(services, plan, contract, rows, cycles, today, report)
+
+
+def _finished(cycles: Sequence[AutopayCycle]) -> set[date]:
+    return {cycle.due_date for cycle in cycles if cycle.payment_id is not None or cycle.skipped_reason}
+
+
+async def _process(services: Services, plan: AutopayPlan, contract: Contract, rows: list[LedgerEntry],
+                   cycles: list[AutopayCycle], today: date, report: AutopayReport) -> None:
     # Open cycles whose draft day has come (reminded earlier).
-    for cycle in await AutopayCycle.filter(plan_id=plan.id, payment_id=None, skipped_reason="",
-                                           draft_on__lte=today).order_by("due_date"):
+    open_cycles = [c for c in cycles if c.payment_id is None and not c.skipped_reason and c.draft_on <= today]
+    for cycle in open_cycles:
         await _draft(services, plan, contract, rows, cycle, today, report)
+    if open_cycles:  # drafted or skipped just now (here or by another worker): read them again
+        cycles = list(await AutopayCycle.filter(plan_id=plan.id).order_by("due_date"))
     # The upcoming due date: remind (and draft, when its draft day is today).
-    due = upcoming_due_date(plan, contract, rows, today, await finished_due_dates(plan.id))
+    due = upcoming_due_date(plan, contract, rows, today, _finished(cycles))
     if due is None:
         return
     draft_on = draft_day(due, plan.days_before_due)
     if (draft_on - today).days > REMINDER_DAYS:
         return
-    cycle = await AutopayCycle.get_or_none(plan_id=plan.id, due_date=due)
+    cycle = next((c for c in cycles if c.due_date == due), None)
     if cycle is None:
         await _open_cycle(services, plan, contract, rows, due, draft_on, today, report)
         cycle = await AutopayCycle.get_or_none(plan_id=plan.id, due_date=due)
