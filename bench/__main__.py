@@ -1,7 +1,8 @@
 """`python -m bench`: build the portfolio, run the scenarios, print the table, write JSON and PNG.
 
     python -m bench [--db postgres|sqlite] [--scale F] [--workers N] [--duration S] [--quick]
-                    [--scenarios dashboard,scaling,history,login,pay,jobs] [--reuse] [--strict]
+                    [--scenarios dashboard,scaling,history,login,pay,jobs] [--connections N]
+                    [--login-rate R] [--reuse] [--profile] [--no-pin] [--strict] [--results-dir DIR]
 
 Exit status: 0 when every scenario ran without an error answer (targets missed are reported in the
 table; --strict makes them fail too), 2 when a scenario saw errors or could not run.
