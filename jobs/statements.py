@@ -14,10 +14,17 @@ from resolvers.servicing import documents
 from service.container import Services
 
 
-async def cycle_statements(services: Services, business_date: date) -> int:
+async def cycle_statements(services: Services, business_date: date, *, first_id: int | None = None,
+                           last_id: int | None = None) -> int:
     """On the 1st: last month's statement of every ACTIVE contract (signed by the end of that month),
-    emailing "statement ready" to customers with a login who want it. Returns how many were generated."""
-    return await documents.cycle_statements(services, business_date)
+    emailing "statement ready" to customers with a login who want it. Returns how many were generated.
+    `first_id`/`last_id`: only the contracts in that id range (the daily close splits the cycle)."""
+    return await documents.cycle_statements(services, business_date, first_id=first_id, last_id=last_id)
+
+
+def statement_contracts(business_date: date):
+    """The contracts `cycle_statements` covers on `business_date` (a queryset), or None on other days."""
+    return documents.statement_contracts(business_date)
 
 
 async def maybe_generate_tax_documents(services: Services, business_date: date) -> int:

@@ -19,7 +19,7 @@ from models.parties import Customer, Dealership
 from models.payments import Notification, Payment, PaymentMethod
 from models.plan_changes import PlanChangeRequest, ScheduleChange
 from models.preferences import CommunicationPreferences
-from models.servicing import ContractDelinquency, DailyCloseRun, Document, OdometerReading
+from models.servicing import ContractDelinquency, DailyCloseChunk, DailyCloseRun, Document, OdometerReading
 from models.security import AttemptCounter, AuditChainHead, AuditEvent, KnownDevice, OneTimeToken, RecoveryCode
 from models.vehicles import Vehicle
 from models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -39,6 +39,7 @@ __all__ = [
     "CreditReport",
     "Customer",
     "CustomerOnboarding",
+    "DailyCloseChunk",
     "DailyCloseRun",
     "Dealership",
     "DecisionRuleSet",

@@ -33,9 +33,37 @@ class DailyCloseRun(Model):
     contracts_processed = fields.IntField(default=0)
     late_fees_assessed = fields.IntField(default=0)
     statements_generated = fields.IntField(default=0)
+    autopay_reminders = fields.IntField(default=0)
+    autopay_drafts = fields.IntField(default=0)
 
     class Meta:
         table = "daily_close_runs"
+
+
+class DailyCloseChunk(Model):
+    """A share of a business date's close, planned with its run: a range of contracts (phase 1 is late
+    fees, delinquency and autopay, phase 2 statements) or the other document runs (phase 3). Every
+    process closing the date claims unfinished shares one at a time with a conditional UPDATE, so
+    several workers split the close. A claim older than the close's STALE_AFTER is taken over."""
+
+    id = fields.BigIntField(primary_key=True)
+    run = fields.ForeignKeyField("autofin.DailyCloseRun", related_name="chunks", on_delete=fields.CASCADE)
+    phase = fields.SmallIntField()
+    number = fields.IntField()
+    first_contract_id = fields.BigIntField(default=0)
+    last_contract_id = fields.BigIntField(default=0)
+    claimed_by = fields.CharField(max_length=64, default="")
+    claimed_at = fields.DatetimeField(null=True)
+    finished_at = fields.DatetimeField(null=True)
+    contracts_processed = fields.IntField(default=0)
+    late_fees_assessed = fields.IntField(default=0)
+    statements_generated = fields.IntField(default=0)
+    autopay_reminders = fields.IntField(default=0)
+    autopay_drafts = fields.IntField(default=0)
+
+    class Meta:
+        table = "daily_close_chunks"
+        unique_together = (("run", "phase", "number"),)
 
 
 class ContractDelinquency(Model):

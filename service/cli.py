@@ -259,8 +259,8 @@ def cmd_demo_totp(args: argparse.Namespace) -> int:
 
 
 def cmd_close_day(args: argparse.Namespace) -> int:
-    """Close one business date (default today): late fees, delinquency, statements. Running it again
-    for the same date changes nothing."""
+    """Close one business date (default today): late fees, delinquency, autopay, statements. Several
+    processes closing the same date share the work. Running it again for the same date changes nothing."""
     from jobs.daily_close import run_daily_close
     from service.container import Services
 
@@ -268,12 +268,18 @@ def cmd_close_day(args: argparse.Namespace) -> int:
     business_date = _date_option(args.date)
     report = _with_database(settings, lambda: run_daily_close(Services(settings), business_date))
     day = report.business_date.isoformat()
+    done = (f"{report.contracts_processed} contracts, {report.late_fees_assessed} late fees, "
+            f"{report.statements_generated} statements, {report.autopay_reminders} autopay reminders, "
+            f"{report.autopay_drafts} autopay drafts")
     if report.outcome == "in_progress":
-        print(f"autofin: {day} is being closed by another process right now; nothing done")
-        return 1
+        if not report.shares_done:
+            print(f"autofin: {day} is being closed by other processes right now; nothing left to do here")
+            return 1
+        print(f"autofin: helped close {day} ({done}); other processes are finishing it")
+        return 0
     state = "was already closed" if report.outcome == "already_closed" else "closed"
-    print(f"autofin: business date {day} {state}: {report.contracts_processed} contracts, "
-          f"{report.late_fees_assessed} late fees, {report.statements_generated} statements")
+    print(f"autofin: business date {day} {state}: {done}" + ("" if report.outcome == "already_closed" else
+                                                               " (by this process)"))
     return 0
 
 

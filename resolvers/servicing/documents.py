@@ -425,17 +425,32 @@ def _parties(contract: Contract) -> Parties:
     return Parties(customer=contract.customer, co_customer=contract.co_customer, vehicle=contract.vehicle)
 
 
-async def cycle_statements(services: Services, business_date: date) -> int:
+def statement_contracts(business_date: date) -> QuerySet[Contract] | None:
+    """The contracts that get a statement on `business_date`'s cycle (every ACTIVE contract signed by
+    the end of last month, on the 1st), or None on any other day."""
+    if business_date.day != 1:
+        return None
+    _, period_end = previous_month(business_date)
+    return Contract.filter(status=ContractStatus.ACTIVE, contract_date__lte=period_end)
+
+
+async def cycle_statements(services: Services, business_date: date, *, first_id: int | None = None,
+                           last_id: int | None = None) -> int:
     """On the 1st of a month, last month's statement of every ACTIVE contract signed by that month's
     end, with a "statement ready" email to each customer who has a login and wants it. Any other day
     does nothing. Returns the number of statements generated now (existing ones are skipped).
+    `first_id`/`last_id` limit the run to contracts with ids in that range (the daily close's shares).
 
     A contract whose statement fails (a ledger the engine refuses) is logged and skipped so the
     others still get theirs; `backfill_documents` makes the missing one once the ledger is fixed."""
-    if business_date.day != 1:
+    contracts = statement_contracts(business_date)
+    if contracts is None:
         return 0
+    if first_id is not None:
+        contracts = contracts.filter(id__gte=first_id)
+    if last_id is not None:
+        contracts = contracts.filter(id__lte=last_id)
     period_start, period_end = previous_month(business_date)
-    contracts = Contract.filter(status=ContractStatus.ACTIVE, contract_date__lte=period_end)
     generated = 0
     async for batch, rows in _batches(contracts):
         done = set(await Document.filter(contract_id__in=[c.id for c in batch], kind=DocumentKind.STATEMENT,

@@ -1,5 +1,6 @@
 """The daily close: late fees exactly once, delinquency moving with the business date, idempotent
-runs (a second close of a date changes no row), batches, the worker's once-a-day cycle and the CLI."""
+runs (a second close of a date changes no row), batches, several processes sharing a date, a share
+taken over from a dead process, autopay and statements in the close, the worker's once-a-day cycle and the CLI."""
 
 from __future__ import annotations
 
@@ -16,7 +17,13 @@ import pytest
 from finance.loan import add_months
 from jobs.daily_close import MAX_CATCH_UP_DAYS, close_through_today, dates_to_close
 from jobs.worker import Worker
-from models import Contract, ContractDelinquency, DailyCloseRun, LedgerEntry
+from models import (
+    Contract,
+    ContractDelinquency,
+    DailyCloseChunk,
+    DailyCloseRun,
+    LedgerEntry,
+)
 from models.enums import ContractStatus, DelinquencyBucket, LedgerEntryKind
 from resolvers.servicing.close import close_day, late_fee_key
 from tests.api.servicing import builders
@@ -228,3 +235,82 @@ def test_cli_close_day(services, settings_env):
     bad = subprocess.run(command[:-1] + ["2026-13-45"], env=env, cwd=REPO, capture_output=True, text=True,
                          timeout=120)
     assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
+
+
+@pytest.mark.postgres_only
+async def test_processes_closing_one_date_share_its_contracts(services):
+    """Three closes of one date at once (three worker processes): each share of contracts is done by
+    one of them, the date is closed once, with every late fee once."""
+    contracts = [await _late_loan(services, f"user{n}") for n in range(6)]
+    day = date(2026, 11, 2)
+    reports = await asyncio.gather(*(close_day(services, day, batch_size=1, documents=NO_DOCUMENTS)
+                                     for _ in range(3)))
+    assert sum(r.contracts_processed for r in reports) == len(contracts)
+    assert sum(r.late_fees_assessed for r in reports) == len(contracts)
+    assert "closed" in {r.outcome for r in reports} <= {"closed", "in_progress"}
+    run = await DailyCloseRun.get(business_date=day)
+    assert run.finished_at is not None and (run.contracts_processed, run.late_fees_assessed) == (6, 6)
+    shares = await DailyCloseChunk.filter(run=run).order_by("phase", "number")
+    assert [s.phase for s in shares] == [1] * 6 + [3] and all(s.finished_at for s in shares)
+    for contract in contracts:
+        assert len(await _late_fees(contract)) == 1
+    assert (await close_day(services, day, documents=NO_DOCUMENTS)).outcome == "already_closed"
+
+
+async def test_a_share_held_by_a_process_that_died_is_taken_over(services):
+    contracts = [await _late_loan(services, f"user{n}") for n in range(3)]
+    day = date(2026, 11, 2)
+    report = await close_day(services, day, batch_size=1, documents=NO_DOCUMENTS)
+    run = await DailyCloseRun.get(business_date=day)
+    # As if the process holding the second share had died before finishing it (and before the run).
+    await DailyCloseRun.filter(id=run.id).update(finished_at=None)
+    second = await DailyCloseChunk.get(run=run, phase=1, number=1)
+    await DailyCloseChunk.filter(id=second.id).update(finished_at=None, claimed_at=services.clock.now())
+    assert (await close_day(services, day, documents=NO_DOCUMENTS)).outcome == "in_progress"
+    services.clock.advance(timedelta(hours=1))
+    again = await close_day(services, day, documents=NO_DOCUMENTS)
+    assert again.outcome == "closed" and again.shares_done == 1 and again.contracts_processed == 1
+    assert again.late_fees_assessed == 0  # posted the first time: the share's work is idempotent
+    assert report.late_fees_assessed == 3 and all([len(await _late_fees(c)) == 1 for c in contracts])
+    assert (await DailyCloseRun.get(id=run.id)).finished_at is not None
+
+
+async def test_the_close_drafts_the_autopay_due_that_day(services):
+    """The close runs each share's autopay plans with the ledger it loaded: the reminder three days
+    before the draft day, the draft on it, each once however often the date is closed."""
+    from models import AutopayCycle, AutopayPlan, Payment, User
+    from tests.api.payments.payment_helpers import setup
+
+    _, contract, method = await setup(services)  # 166.07 a month from 2026-11-15
+    user = await User.get(customer_id=contract.customer_id)
+    now = services.clock.now()
+    plan = await AutopayPlan.create(contract=contract, user=user, method=method, days_before_due=0,
+                                    created_at=now, updated_at=now)
+    reminded = await close_day(services, date(2026, 11, 12), documents=NO_DOCUMENTS)
+    assert (reminded.autopay_reminders, reminded.autopay_drafts) == (1, 0)
+    drafted = await close_day(services, date(2026, 11, 15), documents=NO_DOCUMENTS)
+    assert (drafted.autopay_reminders, drafted.autopay_drafts) == (0, 1)
+    [payment] = await Payment.all()
+    assert payment.idempotency_key == f"autopay:{plan.id}:2026-11-15" and payment.amount == Decimal("166.07")
+    assert (await AutopayCycle.get(plan=plan)).payment_id == payment.id
+    # Closing the date again, even with its run record gone, drafts nothing more.
+    await DailyCloseRun.filter(business_date=date(2026, 11, 15)).delete()
+    again = await close_day(services, date(2026, 11, 15), documents=NO_DOCUMENTS)
+    assert again.outcome == "closed" and again.autopay_drafts == 0
+    assert await Payment.all().count() == 1
+    assert (await DailyCloseRun.get(business_date=date(2026, 11, 15))).autopay_drafts == 0
+
+
+async def test_the_statement_cycle_is_shared_out_by_contract(services, monkeypatch):
+    from models import Document
+    from models.enums import DocumentKind
+    from resolvers.servicing import documents
+
+    monkeypatch.setattr(documents, "BATCH_SIZE", 2)
+    owner, dealer = await builders.customer_with_login(services, "alice")
+    contracts = [await builders.loan(owner, dealer) for _ in range(5)]
+    report = await close_day(services, date(2026, 11, 1), batch_size=2)
+    assert report.outcome == "closed" and report.statements_generated == len(contracts)
+    run = await DailyCloseRun.get(business_date=date(2026, 11, 1))
+    assert await DailyCloseChunk.filter(run=run, phase=2).count() == 3 and run.statements_generated == 5
+    assert await Document.filter(kind=DocumentKind.STATEMENT).count() == 5
