@@ -67,6 +67,9 @@ class Contract(Model):
 
     class Meta:
         table = "contracts"
+        # A customer's contracts (as borrower or co-buyer) and a dealership's: found by index, not by a
+        # scan of every contract (the dashboard asks on every request).
+        indexes = (("customer_id",), ("co_customer_id",), ("dealership_id",))
         constraints = (
             CheckConstraint(check="term_months BETWEEN 1 AND 96", name="contracts_term_range"),
             CheckConstraint(check="amount_financed >= 0", name="contracts_amount_financed_non_negative"),

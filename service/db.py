@@ -27,11 +27,21 @@ class MigrationError(Exception):
     pass
 
 
+async def _keep_session(connection) -> None:
+    """asyncpg's pool runs RESET ALL, CLOSE ALL, UNLISTEN * and pg_advisory_unlock_all() on every
+    connection it takes back (by default): a round trip after every query, since Tortoise returns the
+    connection to the pool after each one. autofin leaves nothing to reset: no session settings,
+    cursors, LISTEN or session-level advisory locks (only transaction-level ones, which end with their
+    transaction), and asyncpg still rolls back a transaction left open before calling this."""
+
+
 def tortoise_config(
     database_url: str, *, foreign_keys: bool = True, migrations_module: str = MIGRATIONS_MODULE
 ) -> dict[str, Any]:
     """The Tortoise config for `database_url` (sqlite://path or postgres://...)."""
     connection = expand_db_url(database_url)
+    if connection["engine"] == "tortoise.backends.asyncpg":
+        connection["credentials"].setdefault("reset", _keep_session)
     if connection["engine"] == "tortoise.backends.sqlite":
         Path(connection["credentials"]["file_path"]).parent.mkdir(parents=True, exist_ok=True)
         connection["credentials"]["foreign_keys"] = "ON" if foreign_keys else "OFF"
