@@ -81,6 +81,10 @@ async def build_context(request: Request, response: Response, services: Services
             context.enrolling_user = session.user
         else:
             context.user = session.user
+            # find_session read the user's customer record with the session: `viewer { customer }` uses it.
+            customer = getattr(session.user, "_customer", None)
+            if customer is not None:
+                context.loaders.customers.prime(customer.id, customer)
     return context
 
 

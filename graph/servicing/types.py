@@ -153,7 +153,10 @@ class ContractType(relay.Node):
     status: enums.ContractStatus = strawberry.field(description="Where the contract is in its life.")  # type: ignore[valid-type]
     contract_date: date = strawberry.field(description="The day the contract was signed.")
     first_payment_date: date = strawberry.field(description="Due date of the first monthly payment.")
-    maturity_date: date = strawberry.field(description="Due date of the last scheduled payment (a deferral moves it later).")
+    # Computed when asked for (from the installments in force), not for every contract listed.
+    maturity_date: date = strawberry.field(resolver=lambda root: maturity_of(root.row),
+                                           description="Due date of the last scheduled payment (a deferral "
+                                           "moves it later).")
     term_months: int = strawberry.field(description="Number of monthly payments.")
     amount_financed: Money = strawberry.field(description="Loan: amount financed. Lease: adjusted capitalized cost.")
     scheduled_payment: Money = strawberry.field(description="Monthly payment (leases: including sales tax).")
@@ -177,7 +180,7 @@ class ContractType(relay.Node):
                 disposition_fee=optional_money(row.disposition_fee),
             )
         return cls(id=row.id, number=row.number, kind=row.kind, status=row.status, contract_date=row.contract_date,
-                   first_payment_date=row.first_payment_date, maturity_date=maturity_of(row),
+                   first_payment_date=row.first_payment_date,
                    term_months=row.term_months, amount_financed=money(row.amount_financed),
                    scheduled_payment=money(row.scheduled_payment), apr=row.apr, lease=lease,
                    grace_days=row.grace_days, late_fee=money(row.late_fee), vehicle_id=row.vehicle_id, row=row)
