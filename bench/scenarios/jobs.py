@@ -89,6 +89,11 @@ def _pg_url(url: str, name: str) -> str:
     return f"{base}/{name}"
 
 
+def _remove_sqlite(path: Path) -> None:
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        name.unlink(missing_ok=True)
+
+
 class Copies:
     """A snapshot of the portfolio and fresh work copies of it, dropped at the end."""
 
@@ -119,9 +124,23 @@ class Copies:
         finally:
             await connection.close()
 
+    @staticmethod
+    def _sqlite_copy(source: Path, target: Path) -> None:
+        """A consistent copy (sqlite3's backup API: the WAL is included); stale -wal/-shm files of the
+        target are removed first, or SQLite would apply them to the new file."""
+        import sqlite3
+
+        _remove_sqlite(target)
+        origin, copy = sqlite3.connect(source), sqlite3.connect(target)
+        try:
+            origin.backup(copy)
+        finally:
+            copy.close()
+            origin.close()
+
     async def take_snapshot(self) -> None:
         if self.sqlite:
-            shutil.copyfile(_sqlite_path(self.source_url), self.snapshot)
+            self._sqlite_copy(_sqlite_path(self.source_url), self.snapshot)
             return
         try:
             await self._admin(f'DROP DATABASE IF EXISTS "{self.snapshot_name}" WITH (FORCE)',
@@ -133,7 +152,7 @@ class Copies:
 
     async def fresh_work_copy(self) -> str:
         if self.sqlite:
-            shutil.copyfile(self.snapshot, self.work)
+            self._sqlite_copy(self.snapshot, self.work)
             return self.work_url
         await self._admin(f'DROP DATABASE IF EXISTS "{self.work_name}" WITH (FORCE)',
                           f'CREATE DATABASE "{self.work_name}" TEMPLATE "{self.snapshot_name}" STRATEGY FILE_COPY')
@@ -142,7 +161,7 @@ class Copies:
     async def drop(self) -> None:
         if self.sqlite:
             for path in (self.snapshot, self.work):
-                path.unlink(missing_ok=True)
+                _remove_sqlite(path)
             return
         await self._admin(f'DROP DATABASE IF EXISTS "{self.work_name}" WITH (FORCE)',
                           f'DROP DATABASE IF EXISTS "{self.snapshot_name}" WITH (FORCE)')
