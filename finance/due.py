@@ -121,23 +121,49 @@ def _owed_after(items: Sequence[Installment], credited: Decimal) -> list[Decimal
     return owed
 
 
+@dataclass(frozen=True)
+class CreditFold:
+    """What `due_status` needs of the credits effective on or before `through`, for a later as_of: their
+    sum (not clamped) and the installments whose grace ended before `through` uncovered. Stored, it lets
+    a later due status be computed from the credits after `through` alone (a checkpoint), with exactly
+    the result of all the credits, for the same installments and grace."""
+
+    through: date
+    credited: Decimal
+    late: tuple[int, ...]
+
+
+def credit_fold(installments: Sequence[Installment], credits: Sequence[Credit], through: date,
+                grace_days: int = 10) -> CreditFold:
+    items = _checked_installments(installments)
+    credited = sum((as_decimal(c.amount) for c in credits if c.effective_date <= through), ZERO)
+    return CreditFold(through=through, credited=credited,
+                      late=_late_fee_due_for(items, credits, through, grace_days))
+
+
 def _late_fee_due_for(items: Sequence[Installment], credits: Sequence[Credit], as_of: date,
-                      grace: int) -> tuple[int, ...]:
+                      grace: int, start: CreditFold | None = None) -> tuple[int, ...]:
     """Installments whose grace ended before as_of and that were not covered when it ended.
 
     One pass over the installments (in due-date order, so their last days of grace never go back) and
     the credits sorted by date: what `_credited_through` gives for each last day of grace, without
-    summing the credits again for every installment (a long history stays linear)."""
+    summing the credits again for every installment (a long history stays linear). From a `start`
+    fold, the installments it decided are taken as they are and `credits` are those after it."""
     ordered = sorted(credits, key=lambda credit: credit.effective_date)
-    late, cumulative, credited, index = [], ZERO, ZERO, 0
+    late = list(start.late) if start is not None else []
+    credited = start.credited if start is not None else ZERO
+    cumulative, index = ZERO, 0
     grace_days = timedelta(days=grace)
     for item in items:
         last_day_of_grace = item.due_date + grace_days
         if last_day_of_grace >= as_of:
             break
         cumulative += item.amount
+        if start is not None and last_day_of_grace < start.through:
+            continue  # decided in the fold
         while index < len(ordered) and ordered[index].effective_date <= last_day_of_grace:
-            credited += as_decimal(ordered[index].amount)
+            if start is None or ordered[index].effective_date > start.through:
+                credited += as_decimal(ordered[index].amount)
             index += 1
         if max(credited, ZERO) < cumulative:
             late.append(item.number)
@@ -145,12 +171,13 @@ def _late_fee_due_for(items: Sequence[Installment], credits: Sequence[Credit], a
 
 
 def due_status(installments: Sequence[Installment], credits: Sequence[Credit], as_of: date,
-               grace_days: int = 10, *, paid_off: bool = False) -> DueStatus:
+               grace_days: int = 10, *, paid_off: bool = False, start: CreditFold | None = None) -> DueStatus:
     """Next due, past due, days past due, bucket and late fees due, as of `as_of`.
 
     `paid_off=True` (an addition to the shared contract) marks every installment satisfied: a
     simple-interest loan paid off early owes no more installments even though its payments did not
-    add up to the schedule.
+    add up to the schedule. With `start` (a CreditFold through a date on or before `as_of`, for the same
+    installments and grace), only the credits effective after `start.through` are used.
     """
     if not isinstance(as_of, date):
         raise ValueError("as_of must be a date")
@@ -159,7 +186,19 @@ def due_status(installments: Sequence[Installment], credits: Sequence[Credit], a
     items = _checked_installments(installments)
     if paid_off:
         return DueStatus(as_of, None, ZERO, ZERO, 0, BUCKETS[0], len(items), ())
-    owed = _owed_after(items, _credited_through(credits, as_of))
+    if start is not None:
+        if as_of < start.through:
+            raise ValueError(f"as_of {as_of} is before the fold's date {start.through}")
+        later = [c for c in credits if c.effective_date > start.through]
+        credited = max(start.credited + sum((as_decimal(c.amount) for c in later if c.effective_date <= as_of),
+                                            ZERO), ZERO)
+        return _status(items, credited, as_of, _late_fee_due_for(items, later, as_of, grace_days, start))
+    return _status(items, _credited_through(credits, as_of), as_of,
+                   _late_fee_due_for(items, credits, as_of, grace_days))
+
+
+def _status(items: list[Installment], credited: Decimal, as_of: date, late_fees: tuple[int, ...]) -> DueStatus:
+    owed = _owed_after(items, credited)
     unpaid = [(item, left) for item, left in zip(items, owed) if left > ZERO]
     late = [(item, left) for item, left in unpaid if item.due_date < as_of]
     days = (as_of - late[0][0].due_date).days if late else 0
@@ -171,5 +210,5 @@ def due_status(installments: Sequence[Installment], credits: Sequence[Credit], a
         days_past_due=days,
         bucket=bucket_for(days),
         installments_paid=len(items) - len(unpaid),
-        late_fee_due_for=_late_fee_due_for(items, credits, as_of, grace_days),
+        late_fee_due_for=late_fees,
     )

@@ -252,15 +252,33 @@ def _check_day(totals: _Totals, principal: Decimal, accrued: Decimal, day: date)
         raise ValueError(f"ledger credits more fees than assessed by {day}")
 
 
-def loan_position(terms: LoanTerms, events: Sequence[LedgerEvent], as_of: date) -> LoanPosition:
-    """The loan's balances on `as_of`: one pass over the ledger, accruing between principal changes."""
-    if not isinstance(as_of, date):
-        raise ValueError("as_of must be a date")
-    if as_of < terms.interest_start:
-        raise ValueError(f"as_of {as_of} is before interest starts ({terms.interest_start})")
+@dataclass(frozen=True)
+class LoanFold:
+    """`loan_position`'s running state after every event effective on or before `through`: the
+    unrounded accrual up to the last of those events (`cursor`) and the ledger's running sums. Stored,
+    it lets a later position be computed from the events after `through` alone (a checkpoint), with
+    exactly the result of the whole ledger, as long as the events up to `through` are the same ones."""
+
+    through: date
+    cursor: date
+    exact: Decimal
+    principal_paid: Decimal = ZERO
+    interest_paid: Decimal = ZERO
+    fees_paid: Decimal = ZERO
+    principal_credited: Decimal = ZERO
+    interest_credited: Decimal = ZERO
+    fees_credited: Decimal = ZERO
+    fees_assessed: Decimal = ZERO
+
+
+_TOTAL_FIELDS = ("principal_paid", "interest_paid", "fees_paid", "principal_credited", "interest_credited",
+                 "fees_credited", "fees_assessed")
+
+
+def _fold(terms: LoanTerms, ordered: Sequence[LedgerEvent], totals: _Totals, exact: Decimal,
+          cursor: date) -> tuple[_Totals, Decimal, date]:
+    """Accrue and apply `ordered` (oldest first) from the state (totals, exact, cursor), checking each day."""
     basis, apr = terms.day_count_basis, as_decimal(terms.apr_percent)
-    totals, exact, cursor = _Totals(), Decimal(0), terms.interest_start
-    ordered = _events_through(terms, events, as_of)
     for index, event in enumerate(ordered):
         principal = terms.amount_financed - totals.principal_reduction()
         exact += _exact_interest(principal, apr, (event.effective_date - cursor).days, basis)
@@ -269,6 +287,40 @@ def loan_position(terms: LoanTerms, events: Sequence[LedgerEvent], as_of: date) 
         last_of_day = index + 1 == len(ordered) or ordered[index + 1].effective_date != cursor
         if last_of_day:
             _check_day(totals, terms.amount_financed - totals.principal_reduction(), round_money(exact), cursor)
+    return totals, exact, cursor
+
+
+def loan_fold(terms: LoanTerms, events: Sequence[LedgerEvent], through: date) -> LoanFold:
+    """The running state after the events effective on or before `through` (see LoanFold)."""
+    if not isinstance(through, date):
+        raise ValueError("through must be a date")
+    totals, exact, cursor = _fold(terms, _events_through(terms, events, through), _Totals(), Decimal(0),
+                                  terms.interest_start)
+    return LoanFold(through=through, cursor=cursor, exact=exact,
+                    **{name: getattr(totals, name) for name in _TOTAL_FIELDS})
+
+
+def loan_position(terms: LoanTerms, events: Sequence[LedgerEvent], as_of: date, *,
+                  start: LoanFold | None = None) -> LoanPosition:
+    """The loan's balances on `as_of`: one pass over the ledger, accruing between principal changes.
+
+    With `start` (a LoanFold through a date on or before `as_of`), the pass starts from that state and
+    only the events effective after `start.through` are applied (earlier ones in `events` are ignored)."""
+    if not isinstance(as_of, date):
+        raise ValueError("as_of must be a date")
+    if as_of < terms.interest_start:
+        raise ValueError(f"as_of {as_of} is before interest starts ({terms.interest_start})")
+    basis, apr = terms.day_count_basis, as_decimal(terms.apr_percent)
+    ordered = _events_through(terms, events, as_of)
+    if start is None:
+        totals, exact, cursor = _Totals(), Decimal(0), terms.interest_start
+    else:
+        if as_of < start.through:
+            raise ValueError(f"as_of {as_of} is before the fold's date {start.through}")
+        totals = _Totals(**{name: getattr(start, name) for name in _TOTAL_FIELDS})
+        exact, cursor = start.exact, start.cursor
+        ordered = [event for event in ordered if event.effective_date > start.through]
+    totals, exact, cursor = _fold(terms, ordered, totals, exact, cursor)
     principal = terms.amount_financed - totals.principal_reduction()
     exact += _exact_interest(principal, apr, (as_of - cursor).days, basis)
     accrued_total = round_money(exact)

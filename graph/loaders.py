@@ -2,7 +2,9 @@
 
 Servicing figures: `ledger` loads every ledger row of all the contracts a request touches in one
 query; `contract_states` computes each contract's position and due status once per business date
-from those rows (no query of its own); `odometer` loads the readings of many leases in one query.
+from those rows (no query of its own); `figures` computes the same figures (and the newest
+transactions) from each contract's ledger checkpoint and the rows after it, so a dashboard costs the
+same whatever the length of the history; `odometer` loads the readings of many leases in one query.
 """
 
 from __future__ import annotations
@@ -10,14 +12,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from strawberry.dataloader import DataLoader
 
 from graph.esign_loaders import EsignLoaders
 from graph.origination import decision_loaders
 from models import Contract, Customer, Dealership, LedgerEntry, OdometerReading, PaymentMethod, Vehicle
-from resolvers.servicing.positions import ContractState, contract_state, ledger_rows
+from resolvers.servicing.positions import ContractState, contract_state, figures_for, ledger_rows
 
 
 def _by_id_loader(model):
@@ -46,6 +48,21 @@ def _state_loader(ledger: DataLoader[int, list[LedgerEntry]]) -> DataLoader[tupl
     return DataLoader(load_fn=load, cache_key_fn=lambda key: (key[0].id, key[1]))
 
 
+def _figures_loader() -> DataLoader[tuple[Contract, date, datetime], ContractState]:
+    """Keyed by (contract row, business date, now), cached by (contract id, date): the figures and newest
+    transactions from each contract's ledger checkpoint (positions.figures_for), whatever the history."""
+
+    async def load(keys: Sequence[tuple[Contract, date, datetime]]):
+        by_date: dict[date, list[Contract]] = defaultdict(list)
+        for contract, as_of, _ in keys:
+            by_date[as_of].append(contract)
+        now = keys[0][2]
+        states = {as_of: await figures_for(contracts, as_of, now=now) for as_of, contracts in by_date.items()}
+        return [states[as_of][contract.id] for contract, as_of, _ in keys]
+
+    return DataLoader(load_fn=load, cache_key_fn=lambda key: (key[0].id, key[1]))
+
+
 def _odometer_loader() -> DataLoader[int, list[OdometerReading]]:
     async def load(contract_ids: Sequence[int]):
         grouped: dict[int, list[OdometerReading]] = defaultdict(list)
@@ -69,6 +86,8 @@ class Loaders:
     # E-signature: envelopes by application, their signers, events and documents (graph/esign_loaders.py).
     esign: EsignLoaders = field(default_factory=EsignLoaders)
     contract_states: DataLoader[tuple[Contract, date], ContractState] = field(init=False)
+    # Balance, due status and newest transactions only (checkpointed: not the whole ledger).
+    figures: DataLoader[tuple[Contract, date, datetime], ContractState] = field(default_factory=_figures_loader)
     # Origination decisions and credit reports by application id (graph/origination/decision_loaders.py).
     latest_decisions: DataLoader = field(default_factory=decision_loaders.latest_decision_loader)
     credit_reports: DataLoader = field(default_factory=decision_loaders.credit_reports_loader)

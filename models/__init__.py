@@ -19,7 +19,14 @@ from models.parties import Customer, Dealership
 from models.payments import Notification, Payment, PaymentMethod
 from models.plan_changes import PlanChangeRequest, ScheduleChange
 from models.preferences import CommunicationPreferences
-from models.servicing import ContractDelinquency, DailyCloseChunk, DailyCloseRun, Document, OdometerReading
+from models.servicing import (
+    ContractDelinquency,
+    DailyCloseChunk,
+    DailyCloseRun,
+    Document,
+    LedgerCheckpoint,
+    OdometerReading,
+)
 from models.security import AttemptCounter, AuditChainHead, AuditEvent, KnownDevice, OneTimeToken, RecoveryCode
 from models.vehicles import Vehicle
 from models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -49,6 +56,7 @@ __all__ = [
     "EnvelopeEvent",
     "Funding",
     "KnownDevice",
+    "LedgerCheckpoint",
     "LedgerEntry",
     "Notification",
     "OdometerReading",

@@ -66,6 +66,27 @@ class DailyCloseChunk(Model):
         unique_together = (("run", "phase", "number"),)
 
 
+class LedgerCheckpoint(Model):
+    """A contract's ledger folded through a date (resolvers/servicing/positions.py Checkpoint), so its
+    figures on a later day need only the rows after it. Derived and rewritten at will (the daily
+    close, or the first request that finds none usable): the ledger stays the truth, and `rows` is
+    checked against it before every use."""
+
+    id = fields.BigIntField(primary_key=True)
+    contract = fields.OneToOneField("autofin.Contract", related_name="ledger_checkpoint", on_delete=fields.CASCADE)
+    through = fields.DateField()
+    # The rows a request reads with it: those effective on or after this date (the newest ones up to
+    # `through` that recentTransactions may show, and every row after `through`).
+    recent_from = fields.DateField()
+    rows = fields.IntField()
+    terms = fields.CharField(max_length=64)
+    data = fields.TextField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "ledger_checkpoints"
+
+
 class ContractDelinquency(Model):
     """The delinquency state the daily close last computed for a contract (for lists and analytics).
     The ledger stays the truth: this row is derived and rewritten each close."""

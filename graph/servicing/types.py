@@ -190,8 +190,14 @@ class ContractType(relay.Node):
         return self.row.kind == ContractKind.LOAN
 
     async def state(self, info: Info) -> ContractState:
-        """This contract's figures on today's business date, computed once per request (DataLoader)."""
+        """This contract's figures on today's business date from its whole ledger, once per request."""
         return await info.context.loaders.contract_states.load((self.row, info.context.services.clock.today()))
+
+    async def figures(self, info: Info) -> ContractState:
+        """The same figures and the newest transactions, from the contract's ledger checkpoint and the
+        rows after it (not `complete`: no last payment), once per request."""
+        clock = info.context.services.clock
+        return await info.context.loaders.figures.load((self.row, clock.today(), clock.now()))
 
     @strawberry.field(description="The vehicle under this contract.")
     async def vehicle(self, info: Info) -> VehicleType:
@@ -205,29 +211,29 @@ class ContractType(relay.Node):
         "+ unpaid fees; the residual value is not included (buying the vehicle is an option)."
     )
     async def balance(self, info: Info) -> Money:
-        return money((await self.state(info)).balance)
+        return money((await self.figures(info)).balance)
 
     @strawberry.field(
         description="Loan: the principal balance today. Lease: the adjusted capitalized cost less the depreciation "
         "paid so far (it reaches the residual value at the end of the term)."
     )
     async def principal_balance(self, info: Info) -> Money:
-        return money((await self.state(info)).principal_balance)
+        return money((await self.figures(info)).principal_balance)
 
     @strawberry.field(description="Unpaid fees today (late fees, returned-payment fees), not part of any installment.")
     async def unpaid_fees(self, info: Info) -> Money:
-        return money((await self.state(info)).unpaid_fees)
+        return money((await self.figures(info)).unpaid_fees)
 
     @strawberry.field(description="The next installment not fully paid; null when every installment is paid.")
     async def next_due(self, info: Info) -> NextDue | None:
-        state = await self.state(info)
+        state = await self.figures(info)
         if state.due.next_due_date is None:
             return None
         return NextDue(due_date=state.due.next_due_date, amount=money(state.next_due_amount))
 
     @strawberry.field(description="What is past due today, for how long, and the delinquency bucket.")
     async def past_due(self, info: Info) -> PastDue:
-        due = (await self.state(info)).due
+        due = (await self.figures(info)).due
         return PastDue(amount=money(due.past_due_amount), days_past_due=due.days_past_due,
                        bucket=DelinquencyBucket(due.bucket))
 
@@ -248,7 +254,7 @@ class ContractType(relay.Node):
         "whole history use `transactions`."
     )
     async def recent_transactions(self, info: Info, first: int = 5) -> list[LedgerTransactionType]:
-        rows = history.recent((await self.state(info)).entries, first)
+        rows = history.recent((await self.figures(info)).entries, first)
         return [LedgerTransactionType.from_model(row) for row in rows]
 
     # -- history -----------------------------------------------------------------------------
@@ -363,7 +369,7 @@ class ContractType(relay.Node):
 
     @strawberry.field(description="Amount choices for the pay screen today (see makePayment's `amount`).")
     async def payment_options(self, info: Info) -> PaymentOptionsType:
-        state = await self.state(info)
+        state = await self.figures(info)
         return PaymentOptionsType.from_options(options_from_state(state))
 
 

@@ -59,10 +59,14 @@ from models.enums import (
     LedgerEntryKind,
 )
 from resolvers.servicing.positions import (
+    Checkpoint,
     ContractState,
     LedgerRow,
+    checkpoint_of,
     contract_state,
     ledger_rows,
+    placeholders,
+    save_checkpoints,
 )
 from service.container import Services
 
@@ -296,9 +300,13 @@ async def _close_contracts(services: Services, share: DailyCloseChunk, day: date
 async def _close_batch(services: Services, batch: list[Contract], rows: dict[int, list[LedgerRow]], day: date,
                        report: CloseReport, connection: BaseDBAsyncClient) -> None:
     states: dict[int, ContractState] = {}
+    checkpoints: dict[int, Checkpoint] = {}
     for contract in batch:
         try:
-            states[contract.id] = contract_state(contract, rows.get(contract.id, []), day)
+            # The ledger folded through the day before (stored for the day's dashboards), then D's rows.
+            checkpoint = checkpoint_of(contract, rows.get(contract.id, []), day - timedelta(days=1))
+            states[contract.id] = contract_state(contract, rows.get(contract.id, []), day, checkpoint=checkpoint)
+            checkpoints[contract.id] = checkpoint
         except ValueError:
             # An inconsistent ledger (the engine refuses to show a negative balance) must not stop the
             # close for every other contract: it is logged for operations and left untouched.
@@ -317,15 +325,8 @@ async def _close_batch(services: Services, batch: list[Contract], rows: dict[int
         report.late_fees_assessed += 1
         report.late_fee_keys.append(row.idempotency_key)
     await _upsert_delinquency(services, batch, states, day, connection)
+    await save_checkpoints(checkpoints, services.clock.now(), connection)
     report.contracts_processed += len(batch)
-
-
-def _placeholders(connection: BaseDBAsyncClient, rows: int, columns: int) -> str:
-    """"(?, ?), (?, ?)" on SQLite, "($1, $2), ($3, $4)" on PostgreSQL."""
-    if connection.capabilities.dialect == "postgres":
-        return ", ".join("(" + ", ".join(f"${r * columns + c + 1}" for c in range(columns)) + ")"
-                         for r in range(rows))
-    return ", ".join("(" + ", ".join("?" * columns) + ")" for _ in range(rows))
 
 
 LATE_FEE_COLUMNS = ("contract_id", "kind", "effective_date", "posted_at", "amount", "principal", "interest", "fees",
@@ -349,7 +350,7 @@ async def _post_late_fees(services: Services, fees: list[tuple[Contract, int]], 
             values += [contract.id, LedgerEntryKind.LATE_FEE.value, day, now, cents, 0, 0, cents, 0, memo, key]
             wanted[key] = (contract, memo)
         sql = (f'INSERT INTO "ledger_entries" ({columns}) '
-               f"VALUES {_placeholders(connection, len(part), len(LATE_FEE_COLUMNS))} "
+               f"VALUES {placeholders(connection, len(part), len(LATE_FEE_COLUMNS))} "
                'ON CONFLICT ("idempotency_key") DO NOTHING RETURNING "id", "idempotency_key"')
         inserted = await connection.execute_query_dict(sql, values)  # INSERT ... RETURNING: fetch the rows
         for record in inserted:
@@ -384,7 +385,7 @@ async def _upsert_delinquency(services: Services, batch: list[Contract], states:
     columns = ", ".join(f'"{name}"' for name in DELINQUENCY_COLUMNS)
     updates = ", ".join(f'"{name}" = excluded."{name}"' for name in DELINQUENCY_FIELDS)
     sql = (f'INSERT INTO "contract_delinquency" ({columns}) '
-           f"VALUES {_placeholders(connection, len(batch), len(DELINQUENCY_COLUMNS))} "
+           f"VALUES {placeholders(connection, len(batch), len(DELINQUENCY_COLUMNS))} "
            f'ON CONFLICT ("contract_id") DO UPDATE SET {updates} '
            'WHERE "contract_delinquency"."as_of" <= excluded."as_of"')
     await connection.execute_query(sql, values)

@@ -16,10 +16,11 @@ from graph.pagination import Ordering
 from models import LedgerEntry
 from models.enums import LedgerEntryKind
 from resolvers.errors import ClientFacingError, ErrorCode
+from resolvers.servicing.positions import RECENT_KEPT
 
 NEWEST_FIRST = Ordering((("effective_date", True), ("id", True)))
 OLDEST_FIRST = NEWEST_FIRST.reversed()
-MAX_RECENT = 20
+MAX_RECENT = RECENT_KEPT  # a ledger checkpoint names this many newest rows (positions.RECENT_KEPT)
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,13 @@ Figures (the same for the dashboard, the daily close and statements):
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
@@ -37,8 +40,10 @@ from finance.money import ZERO
 from finance.schedule_changes import Change, apply_changes
 from finance.servicing import (
     LedgerEvent,
+    LoanFold,
     LoanPosition,
     LoanTerms,
+    loan_fold,
     loan_position,
     parse_allocation,
 )
@@ -46,6 +51,7 @@ from models import Contract, LedgerEntry
 from models.enums import ContractKind, ContractStatus, LedgerEntryKind
 
 FEE_KINDS = (LedgerEntryKind.LATE_FEE, LedgerEntryKind.RETURNED_PAYMENT_FEE)
+log = logging.getLogger("autofin.positions")
 
 
 @dataclass(frozen=True)
@@ -60,8 +66,10 @@ class ContractState:
     balance: Decimal
     principal_balance: Decimal
     unpaid_fees: Decimal
-    # The ledger rows effective on or before as_of, oldest first.
+    # The ledger rows effective on or before as_of, oldest first: all of them, unless the state was
+    # computed from a checkpoint (complete=False): then the rows after it and the RECENT_KEPT newest.
     entries: tuple[LedgerEntry, ...]
+    complete: bool = True
 
     @property
     def next_due_amount(self) -> Decimal:
@@ -74,6 +82,8 @@ class ContractState:
 
     def last_payment(self) -> LedgerEntry | None:
         """The newest PAYMENT that was not returned (a returned one shows as its reversal)."""
+        if not self.complete:
+            raise ValueError("the last payment needs the whole ledger, not a checkpoint's rows")
         reversed_ids = {row.reverses_id for row in self.entries if row.kind == LedgerEntryKind.PAYMENT_REVERSAL}
         payments = [row for row in self.newest_first()
                     if row.kind == LedgerEntryKind.PAYMENT and row.id not in reversed_ids]
@@ -123,6 +133,35 @@ class LedgerRow:
         return f"<LedgerRow {self.id} {self.kind} {self.effective_date} {self.amount}>"
 
 
+_LEDGER_SELECT = ("SELECT " + ", ".join(f'"{name}"' for name in LEDGER_COLUMNS)
+                  + ' FROM "ledger_entries" WHERE {where} ORDER BY "effective_date", "id"')
+_KINDS = {kind.value: kind for kind in LedgerEntryKind}
+
+
+def _money(cents: int) -> Decimal:
+    return Decimal(cents).scaleb(-2)  # = finance.money.from_cents (two places), without its checks
+
+
+async def _fetch_rows(connection: BaseDBAsyncClient, where: str, params: list) -> list[LedgerRow]:
+    """Ledger rows oldest first, converted by hand on PostgreSQL (asyncpg's types are already Python's)
+    and by the model's fields on SQLite (text dates)."""
+    _, records = await connection.execute_query(_LEDGER_SELECT.format(where=where), params)
+    if connection.capabilities.dialect == "postgres":
+        return [LedgerRow(r[0], r[1], _KINDS[r[2]], r[3], r[4], _money(r[5]), _money(r[6]), _money(r[7]),
+                          _money(r[8]), _money(r[9]), r[10], r[11], r[12]) for r in records]
+    converters = [LedgerEntry._meta.fields_map[name].to_python_value for name in LEDGER_COLUMNS]
+    converters[LEDGER_COLUMNS.index("contract_id")] = converters[LEDGER_COLUMNS.index("reverses_id")] = int
+    return [LedgerRow(*(None if value is None else convert(value) for convert, value in zip(converters, r)))
+            for r in records]
+
+
+def _in(connection: BaseDBAsyncClient, column: str, values: Sequence[int], first: int = 1) -> tuple[str, list]:
+    """`column` IN values, as one array parameter on PostgreSQL (one statement text for any count)."""
+    if connection.capabilities.dialect == "postgres":
+        return f'"{column}" = ANY(${first}::bigint[])', [list(values)]
+    return f'"{column}" IN ({", ".join("?" * len(values))})', list(values)
+
+
 async def ledger_rows(contract_ids: Iterable[int], using_db: BaseDBAsyncClient | None = None
                       ) -> dict[int, list[LedgerRow]]:
     """Every ledger row of the given contracts, oldest first, in ONE query (as LedgerRow values:
@@ -131,10 +170,9 @@ async def ledger_rows(contract_ids: Iterable[int], using_db: BaseDBAsyncClient |
     grouped: dict[int, list[LedgerRow]] = defaultdict(list)
     if not ids:
         return grouped
-    values = await (LedgerEntry.filter(contract_id__in=ids).order_by("effective_date", "id").using_db(using_db)
-                    .values_list(*LEDGER_COLUMNS))
-    for value in values:
-        row = LedgerRow(*value)
+    connection = using_db or LedgerEntry._meta.db
+    where, params = _in(connection, "contract_id", ids)
+    for row in await _fetch_rows(connection, where, params):
         grouped[row.contract_id].append(row)
     return grouped
 
@@ -204,6 +242,10 @@ def maturity_of(contract: Contract) -> date:
 
 def unpaid_fees(rows: Iterable[LedgerEntry]) -> Decimal:
     """Fees assessed − fees paid (net of reversals) − fees waived or credited."""
+    return max(_fee_total(rows), ZERO)
+
+
+def _fee_total(rows: Iterable[LedgerEntry]) -> Decimal:
     total = ZERO
     for row in rows:
         if row.kind in FEE_KINDS:
@@ -213,7 +255,7 @@ def unpaid_fees(rows: Iterable[LedgerEntry]) -> Decimal:
         elif row.kind in (LedgerEntryKind.PAYMENT, LedgerEntryKind.FEE_WAIVER, LedgerEntryKind.ADJUSTMENT,
                           LedgerEntryKind.PAYOFF_WAIVER):
             total -= row.fees
-    return max(total, ZERO)
+    return total
 
 
 def _net_principal_paid(rows: Iterable[LedgerEntry]) -> Decimal:
@@ -226,31 +268,230 @@ def _net_principal_paid(rows: Iterable[LedgerEntry]) -> Decimal:
     return total
 
 
-def contract_state(contract: Contract, rows: Sequence[LedgerEntry], as_of: date) -> ContractState:
-    """The figures of one contract on `as_of` from its ledger rows (any order; later rows ignored)."""
+def contract_state(contract: Contract, rows: Sequence[LedgerEntry], as_of: date, *,
+                   checkpoint: Checkpoint | None = None) -> ContractState:
+    """The figures of one contract on `as_of` from its ledger rows (any order; later rows ignored).
+
+    With a `checkpoint` (through a date before as_of, valid for this ledger: see `checkpoint_usable`),
+    only the rows effective after it count for the figures; `rows` need hold only those and, for
+    `entries`, the newest ones (the state is then not `complete`)."""
+    if checkpoint is not None and checkpoint.through > as_of:
+        raise ValueError(f"the checkpoint is through {checkpoint.through}, after {as_of}")
     effective = tuple(sorted((r for r in rows if r.effective_date <= as_of),
                              key=lambda r: (r.effective_date, r.id)))
+    counted = effective if checkpoint is None else tuple(r for r in effective
+                                                         if r.effective_date > checkpoint.through)
     installments = installments_of(contract)
-    credits = due_math.credits_from_events(effective)
+    credits = due_math.credits_from_events(counted)
     grace = int(contract.grace_days)
+    fold = checkpoint.credits if checkpoint is not None else None
     if contract.kind == ContractKind.LOAN:
         # Before the contract date nothing has accrued: take the position on the contract date.
-        position = loan_position(loan_terms(contract), ledger_events(effective), max(as_of, contract.contract_date))
+        position = loan_position(loan_terms(contract), ledger_events(counted), max(as_of, contract.contract_date),
+                                 start=checkpoint.loan if checkpoint is not None else None)
         balance = position.total_due_to_pay_off
         settled = contract.status == ContractStatus.PAID_OFF or balance == ZERO
-        status = due_math.due_status(installments, credits, as_of, grace, paid_off=settled)
+        status = due_math.due_status(installments, credits, as_of, grace, paid_off=settled, start=fold)
         return ContractState(
             contract_id=contract.id, kind=contract.kind, as_of=as_of, due=status, loan=position, balance=balance,
             principal_balance=position.principal, unpaid_fees=position.unpaid_fees, entries=effective,
+            complete=checkpoint is None,
         )
-    fees = unpaid_fees(effective)
+    fee_total, principal_paid, credited = _fee_total(counted), _net_principal_paid(counted), \
+        sum((c.amount for c in credits), ZERO)
+    if checkpoint is not None:
+        fee_total += checkpoint.fee_total
+        principal_paid += checkpoint.principal_paid
+        credited += checkpoint.credits.credited
+    fees = max(fee_total, ZERO)
     settled = contract.status == ContractStatus.PAID_OFF
-    status = due_math.due_status(installments, credits, as_of, grace, paid_off=settled)
+    status = due_math.due_status(installments, credits, as_of, grace, paid_off=settled, start=fold)
     scheduled_total = sum((item.amount for item in installments), ZERO)
-    credited = max(sum((c.amount for c in credits), ZERO), ZERO)
-    remaining = ZERO if settled else max(scheduled_total - credited, ZERO)
+    remaining = ZERO if settled else max(scheduled_total - max(credited, ZERO), ZERO)
     return ContractState(
         contract_id=contract.id, kind=contract.kind, as_of=as_of, due=status, loan=None,
-        balance=remaining + fees, principal_balance=contract.amount_financed - _net_principal_paid(effective),
-        unpaid_fees=fees, entries=effective,
+        balance=remaining + fees, principal_balance=contract.amount_financed - principal_paid,
+        unpaid_fees=fees, entries=effective, complete=checkpoint is None,
     )
+
+
+# -- checkpoints ---------------------------------------------------------------------------------
+
+RECENT_KEPT = 20  # newest rows a checkpoint names (history.MAX_RECENT: recentTransactions' most)
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A contract's ledger folded through `through` (finance.servicing.LoanFold, finance.due.CreditFold
+    and a lease's running sums), so its figures on a later date need only the rows after `through`:
+    a dashboard costs the same for 12 months of history as for 240.
+
+    Usable only for the same ledger rows up to `through` and the same installments: `rows` (how many
+    rows were effective on or before `through`: the ledger is append-only, so the same count means the
+    same rows) and `terms` (terms_key) are checked against the database before use."""
+
+    through: date
+    rows: int
+    terms: str
+    credits: due_math.CreditFold
+    loan: LoanFold | None
+    fee_total: Decimal  # Σ signed fee parts (unpaid fees before the floor at zero)
+    principal_paid: Decimal  # net principal paid (leases' principal balance)
+    recent_from: date  # effective date of the oldest of the RECENT_KEPT newest rows up to `through`
+
+    def to_json(self) -> str:
+        loan = None
+        if self.loan is not None:
+            loan = {name: str(getattr(self.loan, name)) for name in LOAN_FOLD_FIELDS}
+            loan["cursor"] = self.loan.cursor.isoformat()
+        return json.dumps({"credited": str(self.credits.credited), "late": list(self.credits.late), "loan": loan,
+                           "fee_total": str(self.fee_total), "principal_paid": str(self.principal_paid)},
+                          separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, through: date, recent_from: date, rows: int, terms: str, text: str) -> Checkpoint:
+        data = json.loads(text)
+        loan = None
+        if data["loan"] is not None:
+            values = data["loan"]
+            loan = LoanFold(through=through, cursor=date.fromisoformat(values["cursor"]),
+                            **{name: Decimal(values[name]) for name in LOAN_FOLD_FIELDS})
+        credits = due_math.CreditFold(through=through, credited=Decimal(data["credited"]), late=tuple(data["late"]))
+        return cls(through=through, rows=rows, terms=terms, credits=credits, loan=loan,
+                   fee_total=Decimal(data["fee_total"]), principal_paid=Decimal(data["principal_paid"]),
+                   recent_from=recent_from)
+
+
+LOAN_FOLD_FIELDS = ("exact", "principal_paid", "interest_paid", "fees_paid", "principal_credited",
+                    "interest_credited", "fees_credited", "fees_assessed")
+
+
+def terms_key(contract: Contract) -> str:
+    """What the installments, the grace and the engine's terms depend on, hashed: a checkpoint made
+    under other terms (a payment-plan change since) is not used."""
+    parts = [getattr(contract.kind, "value", contract.kind), str(contract.amount_financed), str(contract.apr),
+             contract.term_months, contract.contract_date.isoformat(), contract.first_payment_date.isoformat(),
+             str(contract.scheduled_payment), int(contract.grace_days), contract.day_count_basis,
+             contract.payment_allocation, contract.applied_changes or []]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def checkpoint_of(contract: Contract, rows: Sequence[LedgerEntry], through: date) -> Checkpoint:
+    """The checkpoint of `contract` through `through` from its ledger rows (any order; later rows ignored)."""
+    effective = sorted((r for r in rows if r.effective_date <= through), key=lambda r: (r.effective_date, r.id))
+    credits = due_math.credits_from_events(effective)
+    loan = None
+    if contract.kind == ContractKind.LOAN:
+        loan = loan_fold(loan_terms(contract), ledger_events(effective), through)
+    return Checkpoint(
+        through=through, rows=len(effective), terms=terms_key(contract),
+        credits=due_math.credit_fold(installments_of(contract), credits, through, int(contract.grace_days)),
+        loan=loan, fee_total=_fee_total(effective), principal_paid=_net_principal_paid(effective),
+        recent_from=effective[-RECENT_KEPT:][0].effective_date if effective else through + timedelta(days=1),
+    )
+
+
+def placeholders(connection: BaseDBAsyncClient, rows: int, columns: int, first: int = 1) -> str:
+    """"(?, ?), (?, ?)" on SQLite, "($1, $2), ($3, $4)" on PostgreSQL (numbered from `first`)."""
+    if connection.capabilities.dialect == "postgres":
+        return ", ".join("(" + ", ".join(f"${first + r * columns + c}" for c in range(columns)) + ")"
+                         for r in range(rows))
+    return ", ".join("(" + ", ".join("?" * columns) + ")" for _ in range(rows))
+
+
+def _marks(connection: BaseDBAsyncClient, used: int) -> tuple[str, str]:
+    if connection.capabilities.dialect == "postgres":
+        return f"${used + 1}", f"${used + 2}"
+    return "?", "?"
+
+
+def _as_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+async def usable_checkpoints(contracts: Sequence[Contract], as_of: date,
+                             using_db: BaseDBAsyncClient | None = None) -> dict[int, Checkpoint]:
+    """The stored checkpoints of `contracts` that hold for their ledgers now (same number of rows up
+    to the checkpoint's date, same terms, not after `as_of`), in one statement."""
+    by_id = {contract.id: contract for contract in contracts}
+    if not by_id:
+        return {}
+    connection = using_db or LedgerEntry._meta.db
+    marks = placeholders(connection, 1, len(by_id))[1:-1]
+    sql = ('SELECT c."contract_id", c."through", c."recent_from", c."rows", c."terms", c."data", '
+           '(SELECT count(*) FROM "ledger_entries" l WHERE l."contract_id" = c."contract_id" '
+           'AND l."effective_date" <= c."through") AS "found" '
+           f'FROM "ledger_checkpoints" c WHERE c."contract_id" IN ({marks})')
+    usable = {}
+    for record in await connection.execute_query_dict(sql, sorted(by_id)):
+        contract = by_id[record["contract_id"]]
+        through = _as_date(record["through"])
+        if through <= as_of and record["found"] == record["rows"] and record["terms"] == terms_key(contract):
+            usable[contract.id] = Checkpoint.from_json(through, _as_date(record["recent_from"]), record["rows"],
+                                                       record["terms"], record["data"])
+    return usable
+
+
+CHECKPOINT_COLUMNS = ("contract_id", "through", "recent_from", "rows", "terms", "data", "updated_at")
+
+
+async def save_checkpoints(checkpoints: dict[int, Checkpoint], now: datetime,
+                           using_db: BaseDBAsyncClient | None = None) -> None:
+    """Store checkpoints (one statement per INSERT_ROWS); a stored one through a later date is kept."""
+    connection = using_db or LedgerEntry._meta.db
+    items = sorted(checkpoints.items())
+    columns = ", ".join(f'"{name}"' for name in CHECKPOINT_COLUMNS)
+    updates = ", ".join(f'"{name}" = excluded."{name}"' for name in CHECKPOINT_COLUMNS[1:])
+    for start in range(0, len(items), CHECKPOINT_INSERT_ROWS):
+        part = items[start:start + CHECKPOINT_INSERT_ROWS]
+        values: list = []
+        for contract_id, checkpoint in part:
+            values += [contract_id, checkpoint.through, checkpoint.recent_from, checkpoint.rows, checkpoint.terms,
+                       checkpoint.to_json(), now]
+        sql = (f'INSERT INTO "ledger_checkpoints" ({columns}) '
+               f"VALUES {placeholders(connection, len(part), len(CHECKPOINT_COLUMNS))} "
+               f'ON CONFLICT ("contract_id") DO UPDATE SET {updates} '
+               'WHERE "ledger_checkpoints"."through" <= excluded."through"')
+        await connection.execute_query(sql, values)
+
+
+CHECKPOINT_INSERT_ROWS = 1000
+
+
+async def figures_for(contracts: Sequence[Contract], as_of: date, *, now: datetime,
+                      using_db: BaseDBAsyncClient | None = None) -> dict[int, ContractState]:
+    """Each contract's state on `as_of` for the figures and the newest transactions (not `complete`),
+    reading only what a checkpoint does not hold: two statements for any number of contracts and any
+    length of history. A contract without a usable checkpoint is computed from its whole ledger, and
+    its checkpoint through the day before `as_of` is stored for the next request (a third statement)."""
+    if not contracts:
+        return {}
+    connection = using_db or LedgerEntry._meta.db
+    checkpoints = await usable_checkpoints(contracts, as_of, connection)
+    missing = sorted(c.id for c in contracts if c.id not in checkpoints)
+    # The rows from each checkpoint's recent_from (index range scans), and every row of the others.
+    clauses, params = [], []
+    for contract_id, checkpoint in sorted(checkpoints.items()):
+        first, second = _marks(connection, len(params))
+        clauses.append(f'("contract_id" = {first} AND "effective_date" >= {second})')
+        params += [contract_id, checkpoint.recent_from]
+    if missing:
+        clause, values = _in(connection, "contract_id", missing, len(params) + 1)
+        clauses.append(clause)
+        params += values
+    grouped: dict[int, list[LedgerRow]] = defaultdict(list)
+    for row in await _fetch_rows(connection, " OR ".join(clauses), params):
+        grouped[row.contract_id].append(row)
+    states, made = {}, {}
+    for contract in contracts:
+        rows = grouped.get(contract.id, [])
+        checkpoint = checkpoints.get(contract.id)
+        if checkpoint is None:
+            checkpoint = made[contract.id] = checkpoint_of(contract, rows, as_of - timedelta(days=1))
+        states[contract.id] = contract_state(contract, rows, as_of, checkpoint=checkpoint)
+    if made and using_db is None:
+        try:
+            await save_checkpoints(made, now)
+        except Exception:  # noqa: BLE001 - a cache that could not be written must not fail the read
+            log.warning("ledger checkpoints not saved", exc_info=True)
+    return states
