@@ -35,7 +35,7 @@ from functools import lru_cache
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from finance import due as due_math
-from finance.loan import ScheduledInstallment, amortization_schedule
+from finance.loan import ScheduledInstallment, add_months, amortization_schedule
 from finance.money import ZERO
 from finance.schedule_changes import Change, apply_changes
 from finance.servicing import (
@@ -206,21 +206,29 @@ def _kind(row: LedgerEntry) -> str:
     return row.kind.value if isinstance(row.kind, LedgerEntryKind) else str(row.kind)
 
 
-@lru_cache(maxsize=4096)
-def _schedule(amount: Decimal, apr: Decimal, term: int, first_payment: date) -> tuple[ScheduledInstallment, ...]:
-    return tuple(amortization_schedule(amount, apr, term, first_payment))
-
-
 def schedule_of(contract: Contract) -> list[ScheduledInstallment]:
-    """A loan's amortization schedule from its stored terms (cached: the terms never change)."""
-    return list(_schedule(contract.amount_financed, contract.apr, contract.term_months,
-                          contract.first_payment_date))
+    """A loan's amortization schedule from its stored terms."""
+    return amortization_schedule(contract.amount_financed, contract.apr, contract.term_months,
+                                 contract.first_payment_date)
+
+
+@lru_cache(maxsize=16384)
+def _loan_payments(amount: Decimal, apr: Decimal, term: int, first_payment: date) -> tuple[Decimal, Decimal]:
+    """The level payment and the last one (it absorbs the rounding): all a loan's installments need
+    of its amortization schedule. Cached as two numbers, not the schedule's objects, so the cache of
+    every contract seen stays small and costs the garbage collector nothing."""
+    schedule = amortization_schedule(amount, apr, term, first_payment)
+    return schedule[0].payment, schedule[-1].payment
 
 
 def original_installments(contract: Contract) -> list[due_math.Installment]:
-    """The installments as signed, before any payment-plan change."""
+    """The installments as signed, before any payment-plan change (a loan's are its amortization
+    schedule's payments: the level payment, the last one absorbing the rounding)."""
     if contract.kind == ContractKind.LOAN:
-        return due_math.loan_installments(schedule_of(contract))
+        term, first = contract.term_months, contract.first_payment_date
+        level, last = _loan_payments(contract.amount_financed, contract.apr, term, first)
+        return [due_math.Installment(number=n, due_date=add_months(first, n - 1), amount=level if n < term else last)
+                for n in range(1, term + 1)]
     return due_math.lease_installments(contract.first_payment_date, contract.term_months,
                                        contract.scheduled_payment)
 
