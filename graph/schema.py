@@ -17,8 +17,8 @@ from graph.dealers.types import DealerDesk, DealershipType
 from graph.dealers.users import DealershipUserMutations, DealershipUserQuery
 from graph.documents.mutations import DocumentMutations
 from graph.documents.types import DocumentType
-from graph.esign import EnvelopeDocumentType, EnvelopeType, EsignMutations, EsignQuery
 from graph.errors import MaskUnexpectedErrors, log_unexpected_errors
+from graph.esign import EnvelopeDocumentType, EnvelopeType, EsignMutations, EsignQuery
 from graph.identity.account import AccountMutations
 from graph.identity.account_types import SecurityEventType, SessionType
 from graph.identity.mfa import MfaMutations
@@ -30,14 +30,14 @@ from graph.identity.types import UserType
 from graph.limits import limit_extensions
 from graph.nodes import MAX_NODES
 from graph.notifications import NotificationMutations, NotificationType
+from graph.origination.applications import ApplicationMutations
+from graph.origination.deal import DealQuoteQuery
 from graph.origination.decisions import (
     ApplicationDecisionType,
     CreditReportType,
     UnderwritingMutations,
     UnderwritingQuery,
 )
-from graph.origination.applications import ApplicationMutations
-from graph.origination.deal import DealQuoteQuery
 from graph.origination.onboarding import OnboardingMutations, OnboardingQuery
 from graph.origination.types import CreditApplicationType
 from graph.pagination import PAGE_ARGS_DESCRIPTION, paginate
@@ -61,6 +61,7 @@ from graph.servicing.types import (
     LedgerTransactionType,
     VehicleType,
 )
+from graph.support.desk import SupportQuery
 from graph.webhooks import WebhookDeliveryType, WebhookEndpointType, WebhookMutations
 from models.enums import PlanChangeStatus
 from resolvers.errors import ClientFacingError, ErrorCode
@@ -172,6 +173,7 @@ QUERY_TYPES: tuple = (
     OnboardingQuery,
     DealQuoteQuery,
     DealershipUserQuery,
+    SupportQuery,
     # -- more query types here --
 )
 Query = merge_types("Query", QUERY_TYPES)
@@ -186,7 +188,7 @@ Mutation.__strawberry_definition__.description = (
 
 
 class AutofinSchema(strawberry.Schema):
-    def process_errors(self, errors, execution_context=None) -> None:  # noqa: ANN001
+    def process_errors(self, errors, execution_context=None) -> None:
         log_unexpected_errors(errors)
 
 

@@ -2,9 +2,17 @@
 
 from models.autopay import AutopayCycle, AutopayPlan
 from models.contracts import Contract
+from models.corrections import LedgerCorrection
 from models.esign import Envelope, EnvelopeDocument, EnvelopeEvent, Signer
 from models.identity import Session, User
 from models.ledger import LedgerEntry
+from models.live import LiveEvent
+from models.messages import (
+    AttachmentBlob,
+    MessageAttachment,
+    MessageThread,
+    SecureMessage,
+)
 from models.origination import (
     Applicant,
     ApplicationDecision,
@@ -19,6 +27,14 @@ from models.parties import Customer, Dealership
 from models.payments import Notification, Payment, PaymentMethod
 from models.plan_changes import PlanChangeRequest, ScheduleChange
 from models.preferences import CommunicationPreferences
+from models.security import (
+    AttemptCounter,
+    AuditChainHead,
+    AuditEvent,
+    KnownDevice,
+    OneTimeToken,
+    RecoveryCode,
+)
 from models.servicing import (
     ContractDelinquency,
     DailyCloseChunk,
@@ -27,18 +43,20 @@ from models.servicing import (
     LedgerCheckpoint,
     OdometerReading,
 )
-from models.security import AttemptCounter, AuditChainHead, AuditEvent, KnownDevice, OneTimeToken, RecoveryCode
+from models.support import CaseNote, IdentityVerification, SupportCase
 from models.vehicles import Vehicle
 from models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Applicant",
     "ApplicationDecision",
+    "AttachmentBlob",
     "AttemptCounter",
     "AuditChainHead",
     "AuditEvent",
     "AutopayCycle",
     "AutopayPlan",
+    "CaseNote",
     "CommunicationPreferences",
     "Contract",
     "ContractDelinquency",
@@ -55,9 +73,14 @@ __all__ = [
     "EnvelopeDocument",
     "EnvelopeEvent",
     "Funding",
+    "IdentityVerification",
     "KnownDevice",
     "LedgerCheckpoint",
+    "LedgerCorrection",
     "LedgerEntry",
+    "LiveEvent",
+    "MessageAttachment",
+    "MessageThread",
     "Notification",
     "OdometerReading",
     "OneTimeToken",
@@ -67,8 +90,10 @@ __all__ = [
     "PlanChangeRequest",
     "RecoveryCode",
     "ScheduleChange",
+    "SecureMessage",
     "Session",
     "Signer",
+    "SupportCase",
     "User",
     "Vehicle",
     "WebhookAttempt",

@@ -129,6 +129,8 @@ class NotificationCategory(str, Enum):
     PAYMENT_PROBLEMS = "PAYMENT_PROBLEMS"
     PLAN_CHANGES = "PLAN_CHANGES"  # due-date changes and deferrals: always sent, they move due dates
     NEW_CONTRACTS = "NEW_CONTRACTS"  # a contract booked to the customer: always sent
+    SECURE_MESSAGES = "SECURE_MESSAGES"  # "you have a new secure message" (never the content)
+    ACCOUNT_CORRECTIONS = "ACCOUNT_CORRECTIONS"  # a ledger correction posted by support: always sent
 
 
 class AutopayStatus(str, Enum):
@@ -236,3 +238,72 @@ class WebhookDeliveryStatus(str, Enum):
     SENDING = "SENDING"
     DELIVERED = "DELIVERED"
     FAILED = "FAILED"  # gave up after the last retry
+
+
+# -- support desk (issue 9) --
+
+
+class CaseCategory(str, Enum):
+    PAYMENT_DISPUTE = "PAYMENT_DISPUTE"
+    MISAPPLIED_PAYMENT = "MISAPPLIED_PAYMENT"
+    FEE_WAIVER = "FEE_WAIVER"
+    DUE_DATE_CHANGE = "DUE_DATE_CHANGE"
+    DEFERRAL = "DEFERRAL"
+    ACCOUNT_ACCESS = "ACCOUNT_ACCESS"
+    OTHER = "OTHER"
+
+
+class CaseStatus(str, Enum):
+    OPEN = "OPEN"
+    WAITING_ON_CUSTOMER = "WAITING_ON_CUSTOMER"
+    RESOLVED = "RESOLVED"
+
+
+class VerificationMethod(str, Enum):
+    KNOWLEDGE = "KNOWLEDGE"  # date of birth, ZIP and SSN last four checked against the record
+    EMAIL_CODE = "EMAIL_CODE"  # a one-time code sent to the email on file
+    SMS_CODE = "SMS_CODE"  # a one-time code sent to the phone on file
+
+
+class VerificationStatus(str, Enum):
+    PENDING = "PENDING"  # a code was sent and not yet checked
+    VERIFIED = "VERIFIED"
+    FAILED = "FAILED"
+
+
+class CorrectionKind(str, Enum):
+    MOVE_PAYMENT = "MOVE_PAYMENT"  # a payment posted to the wrong contract: reverse it there, apply it here
+    REAPPLY_PAYMENT = "REAPPLY_PAYMENT"  # reverse and re-apply with its original date (interest recomputed)
+    WAIVE_FEE = "WAIVE_FEE"  # a late or returned-payment fee
+    CORRECT_AMOUNT = "CORRECT_AMOUNT"  # a payment posted for the wrong amount
+
+
+class CorrectionReason(str, Enum):
+    MISAPPLIED_PAYMENT = "MISAPPLIED_PAYMENT"
+    KEYING_ERROR = "KEYING_ERROR"
+    PROCESSING_ERROR = "PROCESSING_ERROR"
+    GOODWILL = "GOODWILL"
+    DISPUTE_RESOLVED = "DISPUTE_RESOLVED"
+    HARDSHIP = "HARDSHIP"
+
+
+class CorrectionStatus(str, Enum):
+    PROPOSED = "PROPOSED"  # waiting for a SUPPORT_LEAD other than the proposer
+    POSTED = "POSTED"  # approved; its ledger entries are posted
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"  # withdrawn by the proposer before a decision
+
+
+class ThreadCategory(str, Enum):
+    PAYMENTS = "PAYMENTS"
+    ACCOUNT = "ACCOUNT"
+    CONTRACT = "CONTRACT"
+    LEASE_END = "LEASE_END"
+    DOCUMENTS = "DOCUMENTS"
+    OTHER = "OTHER"
+
+
+class ThreadStatus(str, Enum):
+    OPEN = "OPEN"  # waiting on support
+    WAITING_ON_CUSTOMER = "WAITING_ON_CUSTOMER"  # support replied last
+    CLOSED = "CLOSED"

@@ -38,3 +38,6 @@ class Customer(Model):
 
     class Meta:
         table = "customers"
+        # Support finds a customer by name and date of birth, by phone, or by SSN last four with
+        # another fact (resolvers/support/search.py).
+        indexes = (("last_name", "date_of_birth"), ("phone",), ("ssn_last4",))

@@ -8,7 +8,12 @@ from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
 
-from models.enums import BankAccountType, NotificationCategory, PaymentMethodKind, PaymentStatus
+from models.enums import (
+    BankAccountType,
+    NotificationCategory,
+    PaymentMethodKind,
+    PaymentStatus,
+)
 from models.fields import MoneyField
 
 

@@ -1,0 +1,1 @@
+"""Support desk rules: search, identity verification, account actions, cases and corrections."""
