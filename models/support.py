@@ -32,12 +32,16 @@ class SupportCase(Model):
                                        on_delete=fields.RESTRICT)
     plan_change_request = fields.OneToOneField("autofin.PlanChangeRequest", related_name="support_case", null=True,
                                                on_delete=fields.RESTRICT)
+    # The opener's key for an `openCase` submission: a retry with the same key answers with this case.
+    # Null for cases the system opened.
+    idempotency_key = fields.CharField(max_length=128, null=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
     resolved_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "support_cases"
+        unique_together = (("opened_by", "idempotency_key"),)
         indexes = (("status", "created_at"), ("assigned_to_id", "status"), ("customer_id", "created_at"))
 
 
