@@ -42,7 +42,9 @@ class SupportCase(Model):
     class Meta:
         table = "support_cases"
         unique_together = (("opened_by", "idempotency_key"),)
-        indexes = (("status", "created_at"), ("assigned_to_id", "status"), ("customer_id", "created_at"))
+        # The queue walks open work oldest-updated first (graph/support/cases.py).
+        indexes = (("status", "created_at"), ("assigned_to_id", "status"), ("customer_id", "created_at"),
+                   ("status", "updated_at", "id"))
 
 
 class CaseNote(Model):

@@ -2,6 +2,7 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise import fields
 from tortoise.migrations.constraints import UniqueConstraint
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     dependencies = [('autofin', '0013_support_desk')]
@@ -17,5 +18,9 @@ class Migration(migrations.Migration):
         ops.AddConstraint(
             model_name='SupportCase',
             constraint=UniqueConstraint(fields=('opened_by', 'idempotency_key'), name=None),
+        ),
+        ops.AddIndex(
+            model_name='SupportCase',
+            index=Index(fields=['status', 'updated_at', 'id']),
         ),
     ]
