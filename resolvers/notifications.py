@@ -20,6 +20,7 @@ PREFERENCE_FOR: dict[NotificationCategory, Category | None] = {
     NotificationCategory.PAYMENT_PROBLEMS: None,
     NotificationCategory.PLAN_CHANGES: None,
     NotificationCategory.NEW_CONTRACTS: None,
+    NotificationCategory.ACCOUNT_CORRECTIONS: None,  # a ledger correction posted by support: always sent
 }
 
 
