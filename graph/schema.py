@@ -61,6 +61,7 @@ from graph.servicing.types import (
     LedgerTransactionType,
     VehicleType,
 )
+from graph.support.cases import CaseMutations, CaseNoteType, CaseType
 from graph.support.desk import SupportQuery
 from graph.webhooks import WebhookDeliveryType, WebhookEndpointType, WebhookMutations
 from models.enums import PlanChangeStatus
@@ -78,6 +79,7 @@ NODE_TYPES += [WebhookEndpointType, WebhookDeliveryType]  # resolve_nodes: deale
 NODE_TYPES += [ApplicationDecisionType]  # resolve_nodes: decisions of applications the viewer may see
 NODE_TYPES += [CreditReportType]  # resolve_nodes: underwriters only, reports of applications they may see
 NODE_TYPES += [EnvelopeType, EnvelopeDocumentType]  # resolve_nodes: visible applications'; customers: signed
+NODE_TYPES += [CaseType, CaseNoteType]  # resolve_nodes: support staff only (graph/support/cases.py)
 # -- more node types here --
 
 
@@ -163,6 +165,7 @@ MUTATION_TYPES: tuple = (
     OnboardingMutations,
     ApplicationMutations,
     DealershipUserMutations,
+    CaseMutations,
     # -- more mutation types here --
 )
 # Root query fields by domain, merged into one Query type. One import and one entry per module.

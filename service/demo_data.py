@@ -262,6 +262,8 @@ async def seed_demo(
         from service.demo_origination import seed_origination
 
         counts["applications"] = await seed_origination(services, progress=progress)
+    from service.demo_support import seed_support  # support desk cases (service/demo_support.py)
+    await seed_support(services, progress=progress)
     return DemoSummary(logins=logins, counts=counts)
 
 

@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from auth.permissions import SUPPORT_STAFF
 from graph.access import allow
+from graph.support.cases import CaseDesk
 
 
 @strawberry.type
@@ -23,6 +24,7 @@ class DeskCore:
 
 DESK_PARTS: tuple = (
     DeskCore,
+    CaseDesk,  # graph/support/cases.py: the case queue and one case
     # -- more desk parts here --
 )
 SupportDesk = merge_types("SupportDesk", DESK_PARTS)

@@ -54,6 +54,10 @@ DESCRIPTIONS: dict[str, str] = {
     "staff.created": "Account created by an administrator",
     "staff.setup_completed": "Account set up",
     "support.viewed_account": "Support viewed your account",
+    "support.case_opened": "Support opened a case about your account",
+    "support.case_note_added": "Support added a note to a case about your account",
+    "support.case_assigned": "A case about your account was assigned to a support specialist",
+    "support.case_status_changed": "The status of a case about your account changed",
 }
 
 

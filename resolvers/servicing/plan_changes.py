@@ -19,7 +19,9 @@ Rules (the business date is the clock's `today`; "12 months" is the 12 months be
 Every check and the change run in one transaction holding the contract row, so two requests (or a
 request and a support decision) cannot both pass the limits. An approval appends a ScheduleChange
 row and the same change to `contract.applied_changes`; nothing posted is edited. Each outcome is
-audited, and the customer is told by an in-portal notification and an email.
+audited, and the customer is told by an in-portal notification and an email. A request sent for
+review opens an unassigned support case in the same transaction, and the decision resolves that
+case with a note (resolvers/support/cases.py): plan changes share the support desk's one queue.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ from resolvers.servicing.positions import (
     ledger_rows,
 )
 from resolvers.servicing.visibility import contracts_visible_to
+from resolvers.support import cases as support_cases
 from service.container import Services
 
 MAX_KEY_LENGTH = 128
@@ -275,6 +278,10 @@ async def _submit_locked(services: Services, connection: BaseDBAsyncClient, *, u
                                 "outcome": verdict.status.value}, using_db=connection)
     if verdict.status == PlanChangeStatus.APPROVED:
         await _apply(services, contract, state, request, connection)
+    elif verdict.status == PlanChangeStatus.PENDING_REVIEW:
+        # It arrives in the support queue as an unassigned case (resolvers/support/cases.py).
+        await support_cases.open_for_plan_change(services, request=request, contract=contract,
+                                                 customer_id=user.customer_id, connection=connection)
     await _tell_customer(services, user, contract, request, connection)
     return PlanChangeOutcome(request=request, contract=contract)
 
@@ -376,6 +383,8 @@ async def decide(services: Services, *, staff: User, origin: Origin, request_id:
                            details={"request_id": request.id, "contract_id": contract.id,
                                     "kind": request.kind.value, "outcome": request.status.value},
                            using_db=connection)
+        await support_cases.resolve_for_plan_change(services, staff=staff, origin=origin, request=request,
+                                                    connection=connection)
         await _tell_customer(services, customer, contract, request, connection)
     return PlanChangeOutcome(request=request, contract=contract)
 
