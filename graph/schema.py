@@ -62,6 +62,7 @@ from graph.servicing.types import (
     VehicleType,
 )
 from graph.support.cases import CaseMutations, CaseNoteType, CaseType
+from graph.support.corrections import CorrectionMutations, LedgerCorrectionType
 from graph.support.desk import SupportQuery
 from graph.webhooks import WebhookDeliveryType, WebhookEndpointType, WebhookMutations
 from models.enums import PlanChangeStatus
@@ -80,6 +81,7 @@ NODE_TYPES += [ApplicationDecisionType]  # resolve_nodes: decisions of applicati
 NODE_TYPES += [CreditReportType]  # resolve_nodes: underwriters only, reports of applications they may see
 NODE_TYPES += [EnvelopeType, EnvelopeDocumentType]  # resolve_nodes: visible applications'; customers: signed
 NODE_TYPES += [CaseType, CaseNoteType]  # resolve_nodes: support staff only (graph/support/cases.py)
+NODE_TYPES += [LedgerCorrectionType]  # resolve_nodes: support staff only (graph/support/corrections.py)
 # -- more node types here --
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +43,16 @@ def _int(value: str, name: str) -> int:
         return int(value)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+
+
+def _amount(value: str, name: str) -> Decimal:
+    try:
+        amount = Decimal(value.strip())
+    except InvalidOperation:
+        raise ConfigError(f"{name} must be an amount like 250.00, got {value!r}") from None
+    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+        raise ConfigError(f"{name} must be an amount of zero or more in whole cents, got {value!r}")
+    return amount.quantize(Decimal("0.01"))
 
 
 def _list(value: str) -> tuple[str, ...]:
@@ -92,6 +103,9 @@ class Settings:
     # argon2id cost; tests lower it through AUTOFIN_ARGON2_PROFILE=cheapest.
     argon2_profile: str = "default"
     log_level: str = "INFO"
+    # Ledger corrections moving more than this need a SUPPORT_LEAD's approval whatever the proposer's
+    # role (resolvers/support/corrections.py; docs/decisions.md).
+    correction_approval_threshold: Decimal = Decimal("250.00")
 
     @property
     def is_production(self) -> bool:
@@ -183,6 +197,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         credit_bureau=get("AUTOFIN_CREDIT_BUREAU", base.credit_bureau),
         argon2_profile=get("AUTOFIN_ARGON2_PROFILE", base.argon2_profile),
         log_level=get("AUTOFIN_LOG_LEVEL", base.log_level).upper(),
+        correction_approval_threshold=_amount(get("AUTOFIN_CORRECTION_APPROVAL_THRESHOLD",
+                                                  base.correction_approval_threshold),
+                                              "AUTOFIN_CORRECTION_APPROVAL_THRESHOLD"),
     )
     if settings.is_production:
         problems = settings.production_problems()

@@ -13,6 +13,7 @@ from strawberry.types import Info
 from auth.permissions import SUPPORT_STAFF
 from graph.access import allow
 from graph.support.cases import CaseDesk
+from graph.support.corrections import CorrectionDesk
 
 
 @strawberry.type
@@ -25,6 +26,7 @@ class DeskCore:
 DESK_PARTS: tuple = (
     DeskCore,
     CaseDesk,  # graph/support/cases.py: the case queue and one case
+    CorrectionDesk,  # graph/support/corrections.py
     # -- more desk parts here --
 )
 SupportDesk = merge_types("SupportDesk", DESK_PARTS)
