@@ -14,6 +14,7 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
@@ -21,9 +22,11 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.types.unset import UNSET
 from tortoise import connections
 
 from graph.context import CSRF_HEADER, Context, build_context
@@ -31,9 +34,11 @@ from graph.documents.download import download_document
 from graph.esign_download import download_envelope_document
 from graph.errors import stamp_error_codes
 from graph.ide import ASSETS_URL_PREFIX, graphiql_html, static_app
+from graph.live_socket import MAX_SUBSCRIPTIONS_PER_CONNECTION, PROTOCOLS, authenticate, new_context
 from graph.metrics import Metrics
 from graph.schema import build_schema
 from jobs.worker import Worker
+from resolvers.live.fanout import Fanout
 from service import db
 from service.container import Services
 from service.logs import reset_request_id, set_request_id
@@ -123,18 +128,40 @@ class RequestContextMiddleware:
 
 
 class AutofinGraphQL(GraphQL):
-    """strawberry's ASGI view with our context and the offline GraphiQL page."""
+    """strawberry's ASGI view with our context and the offline GraphiQL page; subscriptions over
+    WebSocket with graphql-transport-ws only (graph/live_socket.py)."""
 
-    def __init__(self, schema, services: Services) -> None:
+    def __init__(self, schema, services: Services, fanout: Fanout) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if services.settings.graphiql else None,
             allow_queries_via_get=False,
+            subscription_protocols=PROTOCOLS,
+            connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
+            # A browser page may open a socket from this server's own origin or a configured SPA origin.
+            allowed_origins=services.settings.cors_origins,
         )
         self.services = services
+        self.fanout = fanout
+
+    async def run(self, request, context=UNSET, root_value=UNSET):  # type: ignore[override]
+        # A WebSocket from a foreign origin, or without the graphql-transport-ws subprotocol, is refused
+        # before it is accepted (HTTP 403), with nothing of the application run for it.
+        if self.is_websocket_request(request) and (
+            not self._check_websocket_origin(request) or await self.pick_websocket_subprotocol(request) is None
+        ):
+            return await self.reject_websocket(request)
+        return await super().run(request, context, root_value)
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        if isinstance(request, WebSocket):
+            return new_context(request, self.services, self.fanout)
         return await build_context(request, response, self.services)
+
+    async def on_ws_connect(self, context):  # type: ignore[override]
+        await authenticate(context)
+        return UNSET
 
     async def process_result(self, request: Request, result) -> dict:  # type: ignore[override]
         return stamp_error_codes(await super().process_result(request, result))
@@ -150,6 +177,8 @@ def create_app(services: Services, *, manage_database: bool = True) -> Starlette
     settings = services.settings
     metrics = Metrics()
     schema = build_schema(settings, metrics.extension())
+    fanout = Fanout(settings)
+    graphql_view = AutofinGraphQL(schema, services, fanout)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -181,9 +210,11 @@ def create_app(services: Services, *, manage_database: bool = True) -> Starlette
         worker_task = None
         if settings.embedded_worker and manage_database:
             worker_task = asyncio.create_task(Worker(services).run_forever(stop))
+        await fanout.start()
         try:
             yield
         finally:
+            await fanout.stop()
             stop.set()
             if worker_task is not None:
                 await worker_task
@@ -204,7 +235,8 @@ def create_app(services: Services, *, manage_database: bool = True) -> Starlette
     ]
     routes = [
         Route("/", root),
-        Route("/graphql", AutofinGraphQL(schema, services)),
+        Route("/graphql", graphql_view),
+        WebSocketRoute("/graphql", graphql_view),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
@@ -216,5 +248,6 @@ def create_app(services: Services, *, manage_database: bool = True) -> Starlette
     app.state.services = services
     app.state.metrics = metrics
     app.state.schema = schema
+    app.state.fanout = fanout
     return app
 

@@ -13,6 +13,7 @@ import logging
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from resolvers.errors import ClientFacingError, ErrorCode, Problem
 from service.logs import current_request_id
@@ -45,7 +46,8 @@ def is_client_error(error: GraphQLError) -> bool:
     """Errors made by the request itself: no original exception, one meant for the client, or a
     GraphQL error graphql-core wrapped (e.g. a variable whose input does not coerce)."""
     original = error.original_error
-    return original is None or isinstance(original, (ClientFacingError, GraphQLError))
+    # InvalidOperationTypeError: e.g. a query sent over the subscriptions WebSocket.
+    return original is None or isinstance(original, (ClientFacingError, GraphQLError, InvalidOperationTypeError))
 
 
 class MaskUnexpectedErrors(MaskErrors):

@@ -28,6 +28,8 @@ from graph.identity.registration import RegistrationMutations
 from graph.identity.staff import StaffMutations
 from graph.identity.types import UserType
 from graph.limits import limit_extensions
+from graph.live import Subscription
+from graph.live_socket import websocket_operation_types
 from graph.nodes import MAX_NODES
 from graph.notifications import NotificationMutations, NotificationType
 from graph.origination.applications import ApplicationMutations
@@ -196,6 +198,13 @@ class AutofinSchema(strawberry.Schema):
     def process_errors(self, errors, execution_context=None) -> None:
         log_unexpected_errors(errors)
 
+    async def stream(self, query, variable_values=None, context_value=None, root_value=None, operation_name=None,
+                     operation_extensions=None, allowed_operation_types=None):
+        # Over a WebSocket only subscriptions run (graph/live_socket.py); queries and mutations use HTTP.
+        allowed_operation_types = websocket_operation_types(context_value) or allowed_operation_types
+        return await super().stream(query, variable_values, context_value, root_value, operation_name,
+                                    operation_extensions, allowed_operation_types)
+
 
 def build_schema(settings: Settings | None = None, metrics_extension=None) -> strawberry.Schema:
     production = settings.is_production if settings else False
@@ -209,6 +218,7 @@ def build_schema(settings: Settings | None = None, metrics_extension=None) -> st
     return AutofinSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=NODE_TYPES,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production),

@@ -21,6 +21,7 @@ from jobs.daily_close import close_through_today
 from jobs.esign import expire_envelopes
 from jobs.outbox import MailTransport, SmtpTransport, deliver_due
 from jobs.webhooks import deliver_due_webhooks
+from resolvers.live.fanout import prune_live_events
 from resolvers.payments.processing import check_returns, process_due_payments
 from service.container import Services
 
@@ -28,6 +29,7 @@ log = logging.getLogger("autofin.jobs.worker")
 
 RETURNS_INTERVAL = timedelta(minutes=15)
 AUTOPAY_INTERVAL = timedelta(minutes=5)
+LIVE_EVENTS_INTERVAL = timedelta(hours=1)
 
 
 class Worker:
@@ -63,6 +65,7 @@ class Worker:
             worker_id=self.worker_id,
         )
         await self.webhooks()
+        await self.live_events()
 
     async def daily_close(self) -> None:
         """Close the business date (and any missed since the last close) on the first cycle after the
@@ -108,6 +111,16 @@ class Worker:
             await deliver_due_webhooks(self.services, worker_id=self.worker_id)
         except Exception:  # noqa: BLE001 - retried on the next cycle
             log.exception("webhook delivery run failed")
+
+    async def live_events(self) -> None:
+        """Delete live events older than a day (resolvers/live/fanout.py), every LIVE_EVENTS_INTERVAL.
+        They only announce rows that are the record (messages, notifications)."""
+        if not self._due("live_events", LIVE_EVENTS_INTERVAL):
+            return
+        try:
+            await prune_live_events(self.services.clock)
+        except Exception:  # noqa: BLE001 - retried on the next interval
+            log.exception("live events cleanup failed")
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         log.info("worker started", extra={"worker_id": self.worker_id})

@@ -10,6 +10,7 @@ from mail import notify as mail
 from models import Notification, Payment, User
 from models.enums import NotificationCategory
 from resolvers.identity.preferences import Category, wants
+from resolvers.live.publish import NOTIFICATION, publish
 from service.container import Services
 
 PREFERENCE_FOR: dict[NotificationCategory, Category | None] = {
@@ -20,6 +21,7 @@ PREFERENCE_FOR: dict[NotificationCategory, Category | None] = {
     NotificationCategory.PAYMENT_PROBLEMS: None,
     NotificationCategory.PLAN_CHANGES: None,
     NotificationCategory.NEW_CONTRACTS: None,
+    NotificationCategory.SECURE_MESSAGES: None,  # a reply from support (the email has no content): always sent
     NotificationCategory.ACCOUNT_CORRECTIONS: None,  # a ledger correction posted by support: always sent
 }
 
@@ -44,8 +46,11 @@ async def notify(
     preference = PREFERENCE_FOR[category]
     if not required and preference is not None and not await wants(user.id, preference):
         return False
-    await Notification.create(user=user, category=category, title=title[:128], body=body[:500], payment=payment,
-                              created_at=services.clock.now(), using_db=using_db)
+    notification = await Notification.create(user=user, category=category, title=title[:128], body=body[:500],
+                                             payment=payment, created_at=services.clock.now(), using_db=using_db)
+    # Live subscribers hear of it when (and only if) the transaction commits.
+    await publish(user.id, NOTIFICATION, {"notification": notification.id}, clock=services.clock,
+                  using_db=using_db or Notification._meta.db)
     if email_template is not None:
         await mail.send(services, email_template, user.email, {"title": title, "body": body, **(email_context or {})},
                         using_db=using_db)

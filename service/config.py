@@ -55,6 +55,13 @@ def _amount(value: str, name: str) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
+def _float(value: str, name: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {value!r}") from None
+
+
 def _list(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
 
@@ -103,6 +110,11 @@ class Settings:
     # argon2id cost; tests lower it through AUTOFIN_ARGON2_PROFILE=cheapest.
     argon2_profile: str = "default"
     log_level: str = "INFO"
+    # Live subscriptions (resolvers/live/fanout.py): how often a SQLite process looks for new live
+    # events (PostgreSQL is told at once by LISTEN/NOTIFY), and how often an open WebSocket checks
+    # that its session is still valid (revoked, expired or idle sessions close it).
+    live_poll_seconds: float = 0.5
+    live_session_check_seconds: float = 30.0
     # Ledger corrections moving more than this need a SUPPORT_LEAD's approval whatever the proposer's
     # role (resolvers/support/corrections.py; docs/decisions.md).
     correction_approval_threshold: Decimal = Decimal("250.00")
@@ -197,6 +209,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         credit_bureau=get("AUTOFIN_CREDIT_BUREAU", base.credit_bureau),
         argon2_profile=get("AUTOFIN_ARGON2_PROFILE", base.argon2_profile),
         log_level=get("AUTOFIN_LOG_LEVEL", base.log_level).upper(),
+        live_poll_seconds=_float(get("AUTOFIN_LIVE_POLL_SECONDS", base.live_poll_seconds), "AUTOFIN_LIVE_POLL_SECONDS"),
+        live_session_check_seconds=_float(get("AUTOFIN_LIVE_SESSION_CHECK_SECONDS", base.live_session_check_seconds),
+                                          "AUTOFIN_LIVE_SESSION_CHECK_SECONDS"),
         correction_approval_threshold=_amount(get("AUTOFIN_CORRECTION_APPROVAL_THRESHOLD",
                                                   base.correction_approval_threshold),
                                               "AUTOFIN_CORRECTION_APPROVAL_THRESHOLD"),
