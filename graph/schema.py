@@ -170,6 +170,7 @@ MUTATION_TYPES: tuple = (
     ApplicationMutations,
     DealershipUserMutations,
     CaseMutations,
+    CorrectionMutations,
     # -- more mutation types here --
 )
 # Root query fields by domain, merged into one Query type. One import and one entry per module.
