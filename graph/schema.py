@@ -65,7 +65,9 @@ from graph.servicing.types import (
 )
 from graph.support.cases import CaseMutations, CaseNoteType, CaseType
 from graph.support.corrections import CorrectionMutations, LedgerCorrectionType
+from graph.support.account import SupportAccountMutations
 from graph.support.desk import SupportQuery
+from graph.support.verification import SupportVerificationMutations
 from graph.webhooks import WebhookDeliveryType, WebhookEndpointType, WebhookMutations
 from models.enums import PlanChangeStatus
 from resolvers.errors import ClientFacingError, ErrorCode
@@ -171,6 +173,8 @@ MUTATION_TYPES: tuple = (
     DealershipUserMutations,
     CaseMutations,
     CorrectionMutations,
+    SupportVerificationMutations,
+    SupportAccountMutations,
     # -- more mutation types here --
 )
 # Root query fields by domain, merged into one Query type. One import and one entry per module.

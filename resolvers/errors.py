@@ -27,6 +27,7 @@ class ErrorCode(str, Enum):
     WEAK_PASSWORD = "WEAK_PASSWORD"
     INVALID_TOKEN = "INVALID_TOKEN"
     INVALID_CODE = "INVALID_CODE"
+    VERIFICATION_REQUIRED = "VERIFICATION_REQUIRED"  # support: no live identity verification for the case
 
 
 @dataclass(frozen=True)

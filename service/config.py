@@ -107,6 +107,8 @@ class Settings:
     payment_gateway: str = "sandbox"
     # Which credit bureau adapter pulls credit reports (gateways/bureau.py); the sandbox answers test SSNs.
     credit_bureau: str = "sandbox"
+    # Which SMS adapter sends support's one-time codes (gateways/sms.py); the sandbox writes files under var/sms.
+    sms_gateway: str = "sandbox"
     # argon2id cost; tests lower it through AUTOFIN_ARGON2_PROFILE=cheapest.
     argon2_profile: str = "default"
     log_level: str = "INFO"
@@ -156,6 +158,8 @@ class Settings:
             problems.append("AUTOFIN_PAYMENT_GATEWAY is the sandbox, which moves no money; configure a real gateway")
         if self.credit_bureau == "sandbox":
             problems.append("AUTOFIN_CREDIT_BUREAU is the sandbox, which invents credit files; configure a real bureau")
+        if self.sms_gateway == "sandbox":
+            problems.append("AUTOFIN_SMS_GATEWAY is the sandbox, which sends no text messages; configure a real provider")
         return problems
 
 
@@ -207,6 +211,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                                   "AUTOFIN_CHALLENGE_MAX_NUMBER"),
         payment_gateway=get("AUTOFIN_PAYMENT_GATEWAY", base.payment_gateway),
         credit_bureau=get("AUTOFIN_CREDIT_BUREAU", base.credit_bureau),
+        sms_gateway=get("AUTOFIN_SMS_GATEWAY", base.sms_gateway),
         argon2_profile=get("AUTOFIN_ARGON2_PROFILE", base.argon2_profile),
         log_level=get("AUTOFIN_LOG_LEVEL", base.log_level).upper(),
         live_poll_seconds=_float(get("AUTOFIN_LIVE_POLL_SECONDS", base.live_poll_seconds), "AUTOFIN_LIVE_POLL_SECONDS"),

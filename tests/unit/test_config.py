@@ -17,6 +17,7 @@ SAFE_PRODUCTION = {
     # A real processor adapter's name (gateways/payments.py:gateway_named maps names to adapters).
     "AUTOFIN_PAYMENT_GATEWAY": "real-processor",
     "AUTOFIN_CREDIT_BUREAU": "real-bureau",  # likewise gateways/bureau.py:bureau_named
+    "AUTOFIN_SMS_GATEWAY": "real-sms",  # likewise gateways/sms.py:sms_gateway_named
 }
 
 
@@ -84,6 +85,11 @@ def test_serve_refuses_to_start_in_production_and_says_why(monkeypatch, capsys):
 def test_production_refuses_the_sandbox_credit_bureau():
     with pytest.raises(ConfigError, match="AUTOFIN_CREDIT_BUREAU"):
         load_settings({**SAFE_PRODUCTION, "AUTOFIN_CREDIT_BUREAU": "sandbox"})
+
+
+def test_production_refuses_the_sandbox_sms_gateway():
+    with pytest.raises(ConfigError, match="AUTOFIN_SMS_GATEWAY"):
+        load_settings({**SAFE_PRODUCTION, "AUTOFIN_SMS_GATEWAY": "sandbox"})
 
 
 def test_production_refuses_the_sandbox_payment_gateway():
