@@ -30,7 +30,7 @@ _BUCKET_FLOORS = (0, 1, 30, 60, 90)
 MAX_LEASE_TERM_MONTHS = 120
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Installment:
     number: int
     due_date: date
@@ -96,13 +96,21 @@ def credits_from_events(events: Iterable[object]) -> list[Credit]:
     return credits
 
 
-def _checked_installments(installments: Sequence[Installment]) -> list[Installment]:
+class CheckedInstallments(tuple):
+    """Installments already checked and in due-date order (`checked_installments`): the functions
+    here take them as they are instead of checking and sorting them again on every call."""
+
+
+def checked_installments(installments: Sequence[Installment]) -> CheckedInstallments:
+    """`installments` checked (unique numbers, whole cents) and sorted by due date, once."""
+    if isinstance(installments, CheckedInstallments):
+        return installments
     items = sorted(installments, key=lambda item: (item.due_date, item.number))
     if len({item.number for item in items}) != len(items):
         raise ValueError("installment numbers must be unique")
     for item in items:
         whole_cents(f"installment {item.number} amount", item.amount)
-    return items
+    return CheckedInstallments(items)
 
 
 def _credited_through(credits: Sequence[Credit], day: date) -> Decimal:
@@ -135,7 +143,7 @@ class CreditFold:
 
 def credit_fold(installments: Sequence[Installment], credits: Sequence[Credit], through: date,
                 grace_days: int = 10) -> CreditFold:
-    items = _checked_installments(installments)
+    items = checked_installments(installments)
     credited = sum((as_decimal(c.amount) for c in credits if c.effective_date <= through), ZERO)
     return CreditFold(through=through, credited=credited,
                       late=_late_fee_due_for(items, credits, through, grace_days))
@@ -183,7 +191,7 @@ def due_status(installments: Sequence[Installment], credits: Sequence[Credit], a
         raise ValueError("as_of must be a date")
     if isinstance(grace_days, bool) or not isinstance(grace_days, int) or grace_days < 0:
         raise ValueError(f"grace_days must be a non-negative int, got {grace_days!r}")
-    items = _checked_installments(installments)
+    items = checked_installments(installments)
     if paid_off:
         return DueStatus(as_of, None, ZERO, ZERO, 0, BUCKETS[0], len(items), ())
     if start is not None:

@@ -51,8 +51,16 @@ def add_months(start: date, months: int) -> date:
     """
     index = start.year * 12 + (start.month - 1) + months
     year, month = divmod(index, 12)
-    last_day = calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(start.day, last_day))
+    day = start.day
+    if day > 28:  # only days 29-31 can pass a month's end (a schedule builds hundreds of these per request)
+        day = min(day, _month_length(year, month + 1))
+    return date(year, month + 1, day)
+
+
+def _month_length(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if calendar.isleap(year) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
 
 
 def _principal(value: Decimal | int | str) -> Decimal:
