@@ -18,8 +18,22 @@ from strawberry.dataloader import DataLoader
 
 from graph.esign_loaders import EsignLoaders
 from graph.origination import decision_loaders
-from models import Contract, Customer, Dealership, LedgerEntry, OdometerReading, PaymentMethod, Vehicle
-from resolvers.servicing.positions import ContractState, contract_state, figures_for, ledger_rows
+from models import (
+    Contract,
+    Customer,
+    Dealership,
+    LedgerEntry,
+    OdometerReading,
+    PaymentMethod,
+    Vehicle,
+)
+from resolvers.servicing.customer_contracts import contracts_of_customers
+from resolvers.servicing.positions import (
+    ContractState,
+    contract_state,
+    figures_for,
+    ledger_rows,
+)
 
 
 def _by_id_loader(model):
@@ -63,6 +77,16 @@ def _figures_loader() -> DataLoader[tuple[Contract, date, datetime], ContractSta
     return DataLoader(load_fn=load, cache_key_fn=lambda key: (key[0].id, key[1]))
 
 
+def _customer_contracts_loader() -> DataLoader[int, list[Contract]]:
+    """customer id -> every contract they hold or co-signed (a short list: paged in memory)."""
+
+    async def load(customer_ids: Sequence[int]):
+        found = await contracts_of_customers(customer_ids)
+        return [found.get(customer_id, []) for customer_id in customer_ids]
+
+    return DataLoader(load_fn=load)
+
+
 def _odometer_loader() -> DataLoader[int, list[OdometerReading]]:
     async def load(contract_ids: Sequence[int]):
         grouped: dict[int, list[OdometerReading]] = defaultdict(list)
@@ -78,6 +102,7 @@ class Loaders:
     vehicles: DataLoader[int, Vehicle | None] = field(default_factory=lambda: _by_id_loader(Vehicle))
     dealerships: DataLoader[int, Dealership | None] = field(default_factory=lambda: _by_id_loader(Dealership))
     customers: DataLoader[int, Customer | None] = field(default_factory=lambda: _by_id_loader(Customer))
+    customer_contracts: DataLoader[int, list[Contract]] = field(default_factory=_customer_contracts_loader)
     # By id, for rows already known to be visible (e.g. a visible payment's contract and method).
     contracts: DataLoader[int, Contract | None] = field(default_factory=lambda: _by_id_loader(Contract))
     payment_methods: DataLoader[int, PaymentMethod | None] = field(default_factory=lambda: _by_id_loader(PaymentMethod))

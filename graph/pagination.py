@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cmp_to_key
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -46,9 +47,13 @@ class Ordering:
 @strawberry.type(description="A page of a list, with cursors to fetch the next or previous page.")
 class CountedConnection(relay.Connection[NodeT], Generic[NodeT]):
     _count_query: strawberry.Private[QuerySet | None] = None
+    # The whole list's size when it was paged in memory (paginate_rows): no query to count it.
+    _total: strawberry.Private[int | None] = None
 
     @strawberry.field(description="Number of items in the whole list (one extra query: ask only when needed).")
     async def total_count(self) -> int:
+        if self._total is not None:
+            return self._total
         return await self._count_query.count() if self._count_query is not None else len(self.edges)
 
 
@@ -139,3 +144,51 @@ async def paginate(
         end_cursor=edges[-1].cursor if edges else None,
     )
     return connection(edges=edges, page_info=page_info, _count_query=queryset)
+
+
+def _compare(ordering: Ordering, left: Sequence[Any], right: Sequence[Any]) -> int:
+    """-1 when `left` comes first in `ordering`, 1 when `right` does, 0 when they are equal."""
+    for (_, descending), a, b in zip(ordering.keys, left, right, strict=True):
+        if a != b:
+            return (1 if a < b else -1) if descending else (-1 if a < b else 1)
+    return 0
+
+
+def paginate_rows(
+    connection: type[CountedConnection],
+    rows: Sequence[Any],
+    ordering: Ordering,
+    to_node: Callable[[Any], Any],
+    *,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> CountedConnection:
+    """`paginate` over rows already loaded (a short list, loaded whole by a DataLoader): the same
+    cursors, pages and page info, and a totalCount that costs nothing."""
+    size, backwards = _page_size(first, last)
+    names = [name for name, _ in ordering.keys]
+
+    def key(row: Any) -> list[Any]:
+        return [getattr(row, name) for name in names]
+
+    ordered = sorted(rows, key=cmp_to_key(lambda a, b: _compare(ordering, key(a), key(b))))
+    if ordered and (after is not None or before is not None):
+        model = type(ordered[0])
+        if after is not None:
+            mark = _decode_cursor(after, model, ordering)
+            ordered = [row for row in ordered if _compare(ordering, key(row), mark) > 0]
+        if before is not None:
+            mark = _decode_cursor(before, model, ordering)
+            ordered = [row for row in ordered if _compare(ordering, key(row), mark) < 0]
+    has_more = len(ordered) > size
+    page = (ordered[-size:] if backwards else ordered[:size]) if size else []
+    edges = [relay.Edge(cursor=_encode_cursor(key(row)), node=to_node(row)) for row in page]
+    page_info = relay.PageInfo(
+        has_next_page=has_more if not backwards else before is not None,
+        has_previous_page=has_more if backwards else after is not None,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+    )
+    return connection(edges=edges, page_info=page_info, _total=len(rows))

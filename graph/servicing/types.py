@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
-from tortoise.expressions import Q
 
 from graph import enums
 from graph.documents.types import (
@@ -31,6 +30,7 @@ from graph.pagination import (
     CountedConnection,
     Ordering,
     paginate,
+    paginate_rows,
 )
 from graph.payments.types import (
     PAYMENT_ORDER,
@@ -57,6 +57,7 @@ from resolvers.payments.scheduling import options_from_state
 from resolvers.servicing import history, loans
 from resolvers.servicing.positions import ContractState, installments_of, maturity_of
 from resolvers.servicing.visibility import (
+    contract_visible,
     contracts_visible_to,
     customers_visible_to,
     ledger_visible_to,
@@ -400,9 +401,11 @@ class CustomerType(relay.Node):
         self, info: Info, first: int | None = None, after: str | None = None, last: int | None = None,
         before: str | None = None,
     ) -> ContractConnection:
-        mine = contracts_visible_to(info.context.user).filter(Q(customer_id=self.id) | Q(co_customer_id=self.id))
-        return await paginate(ContractConnection, mine, CONTRACT_ORDER, ContractType.from_model,
-                              first=first, after=after, last=last, before=before)
+        user = info.context.user
+        held = await info.context.loaders.customer_contracts.load(self.id)
+        mine = [contract for contract in held if contract_visible(user, contract)]
+        return paginate_rows(ContractConnection, mine, CONTRACT_ORDER, ContractType.from_model,
+                             first=first, after=after, last=last, before=before)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):

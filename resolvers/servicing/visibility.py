@@ -25,6 +25,17 @@ def contracts_visible_to(user: User | None) -> QuerySet[Contract]:
     return Contract.filter(id__in=[])
 
 
+def contract_visible(user: User | None, contract: Contract) -> bool:
+    """`contracts_visible_to` for a contract already loaded (the same rule, row by row)."""
+    if user is None or not user.is_active:
+        return False
+    if user.role == Role.CUSTOMER:
+        return user.customer_id is not None and user.customer_id in (contract.customer_id, contract.co_customer_id)
+    if user.role in DEALER_ROLES:
+        return contract.dealership_id == user.dealership_id
+    return False
+
+
 def customers_visible_to(user: User | None) -> QuerySet[Customer]:
     if user is None or not user.is_active:
         return Customer.filter(id__in=[])
