@@ -180,3 +180,35 @@ async def test_second_customer_cannot_fetch_any_object_of_the_first(client, serv
     together = await client.execute("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": sorted(ids)})
     assert together["nodes"] == [None] * len(ids)
     assert _ids(await client.execute(EVERYTHING_OF_MINE)).isdisjoint(ids)
+
+
+# Subscriptions run over a WebSocket (graph/live_socket.py), so they are called through a real one.
+SUBSCRIPTION_FIELDS = [
+    (name, field, declared_audience(strawberry_field))
+    for strawberry_field in SCHEMA.subscription.__strawberry_definition__.fields
+    for name, field in GRAPHQL_SCHEMA.subscription_type.fields.items()
+    if name == SCHEMA.config.name_converter.from_field(strawberry_field)
+]
+
+
+def test_every_subscription_field_is_in_the_matrix():
+    assert {name for name, *_ in SUBSCRIPTION_FIELDS} == set(GRAPHQL_SCHEMA.subscription_type.fields)
+    assert all(audience is not None for *_, audience in SUBSCRIPTION_FIELDS)
+
+
+async def test_each_role_outside_a_subscriptions_audience_is_refused(app, services):
+    from tests.api.live.wsclient import init_refused, live_client, serve
+
+    async with serve(app) as address:
+        assert await init_refused(address, {}) == 4403  # anonymous: no connection at all
+        for role in Role:
+            user = await _user_for(services, role)
+            issued = await start_session(user, kind=SessionKind.BEARER, clock=services.clock,
+                                         settings=services.settings, ip="127.0.0.1", user_agent="matrix")
+            outside = [(name, field) for name, field, audience in SUBSCRIPTION_FIELDS if not audience.admits(user)]
+            if not outside:
+                continue
+            async with live_client(address, token=issued.token) as live:
+                for name, field in outside:
+                    op = await live.subscribe(_operation("subscription", name, field))
+                    assert await live.error_codes(op) == ["FORBIDDEN"], (role, name)

@@ -22,7 +22,7 @@ def test_committed_schema_matches_the_live_schema():
 def test_every_root_field_declares_its_audience():
     schema = build_schema()
     missing = []
-    for root in (schema.query, schema.mutation):
+    for root in (schema.query, schema.mutation, schema.subscription):
         for field in root.__strawberry_definition__.fields:
             if declared_audience(field) is None:
                 missing.append(f"{root.__strawberry_definition__.name}.{field.python_name}")

@@ -154,7 +154,7 @@ async def test_since_replays_the_events_missed_while_disconnected(address, servi
 
 
 async def test_refused_without_a_session_or_with_a_revoked_one(address, services, clock):
-    user, issued = await _signed_in(services, "live-g", Role.CUSTOMER)
+    _, issued = await _signed_in(services, "live-g", Role.CUSTOMER)
     assert await init_refused(address, {}) == 4403
     assert await init_refused(address, {"authorization": "Bearer not-a-token"}) == 4403
     session = await Session.get(id=issued.session.id)
@@ -186,7 +186,7 @@ async def test_foreign_origin_and_legacy_protocol_are_refused_at_the_handshake(a
 
 
 async def test_revoking_the_session_closes_the_subscription(address, services, clock):
-    user, issued = await _signed_in(services, "live-j", Role.CUSTOMER)
+    _, issued = await _signed_in(services, "live-j", Role.CUSTOMER)
     async with live_client(address, token=issued.token) as live:
         await live.subscribe(NOTIFICATIONS)
         await revoke_session(await Session.get(id=issued.session.id), clock)
