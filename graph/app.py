@@ -35,6 +35,7 @@ from graph.esign_download import download_envelope_document
 from graph.errors import stamp_error_codes
 from graph.ide import ASSETS_URL_PREFIX, graphiql_html, static_app
 from graph.live_socket import MAX_SUBSCRIPTIONS_PER_CONNECTION, PROTOCOLS, authenticate, new_context
+from graph.messages.download import download_attachment
 from graph.metrics import Metrics
 from graph.schema import build_schema
 from jobs.worker import Worker
@@ -242,6 +243,7 @@ def create_app(services: Services, *, manage_database: bool = True) -> Starlette
         Route("/metrics", metrics_endpoint),
         Route("/documents/{document_id}", download_document, methods=["GET"]),
         Route("/envelope-documents/{document_id}", download_envelope_document, methods=["GET"]),
+        Route("/message-attachments/{attachment_id}", download_attachment, methods=["GET"]),
         Mount(ASSETS_URL_PREFIX, app=static_app(), name="graphiql-assets"),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

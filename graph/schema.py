@@ -30,6 +30,12 @@ from graph.identity.types import UserType
 from graph.limits import limit_extensions
 from graph.live import Subscription
 from graph.live_socket import websocket_operation_types
+from graph.messages.mutations import MessageMutations
+from graph.messages.types import (
+    MessageAttachmentType,
+    MessageThreadType,
+    SecureMessageType,
+)
 from graph.nodes import MAX_NODES
 from graph.notifications import NotificationMutations, NotificationType
 from graph.origination.applications import ApplicationMutations
@@ -86,6 +92,8 @@ NODE_TYPES += [CreditReportType]  # resolve_nodes: underwriters only, reports of
 NODE_TYPES += [EnvelopeType, EnvelopeDocumentType]  # resolve_nodes: visible applications'; customers: signed
 NODE_TYPES += [CaseType, CaseNoteType]  # resolve_nodes: support staff only (graph/support/cases.py)
 NODE_TYPES += [LedgerCorrectionType]  # resolve_nodes: support staff only (graph/support/corrections.py)
+# resolve_nodes: the thread's customer's logins and support staff (a staff fetch is audited)
+NODE_TYPES += [MessageThreadType, SecureMessageType, MessageAttachmentType]
 # -- more node types here --
 
 
@@ -175,6 +183,7 @@ MUTATION_TYPES: tuple = (
     CorrectionMutations,
     SupportVerificationMutations,
     SupportAccountMutations,
+    MessageMutations,
     # -- more mutation types here --
 )
 # Root query fields by domain, merged into one Query type. One import and one entry per module.

@@ -19,6 +19,8 @@ from graph.identity.account_types import (
     SessionConnection,
     SessionType,
 )
+from graph.messages.lists import VIEWER_MESSAGES_DESCRIPTION, viewer_threads
+from graph.messages.types import MessageThreadConnection, MessageThreadFilter
 from graph.nodes import visible_nodes
 from graph.notifications import (
     NOTIFICATION_ORDER,
@@ -142,3 +144,11 @@ class UserType(relay.Node):
     @strawberry.field(description="How many of your notifications are unread (0 on anyone but yourself).")
     async def unread_notification_count(self, info: Info) -> int:
         return await unread_count(_own(self, info))
+
+    @strawberry.field(description=VIEWER_MESSAGES_DESCRIPTION)
+    async def messages(
+        self, info: Info, filter: MessageThreadFilter | None = None, first: int | None = None,
+        after: str | None = None, last: int | None = None, before: str | None = None,
+    ) -> MessageThreadConnection:
+        return await viewer_threads(info, _own(self, info), filter, first=first, after=after, last=last,
+                                    before=before)

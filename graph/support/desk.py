@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from auth.permissions import SUPPORT_STAFF
 from graph.access import allow
+from graph.messages.lists import MessagesDesk
 from graph.support.customers import CustomerDesk
 from graph.support.cases import CaseDesk
 from graph.support.corrections import CorrectionDesk
@@ -29,6 +30,7 @@ DESK_PARTS: tuple = (
     CaseDesk,  # graph/support/cases.py: the case queue and one case
     CorrectionDesk,  # graph/support/corrections.py
     CustomerDesk,  # graph/support/customers.py: find a customer, open their account (audited)
+    MessagesDesk,
     # -- more desk parts here --
 )
 SupportDesk = merge_types("SupportDesk", DESK_PARTS)
