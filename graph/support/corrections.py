@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -26,12 +27,14 @@ from graph.scalars import Money, money, optional_money
 from graph.servicing.types import LedgerTransactionType
 from models import LedgerCorrection
 from models import enums as model_enums
+from resolvers.errors import ClientFacingError, ErrorCode
 from resolvers.support import corrections as rules
 
 TYPE_NAME = "LedgerCorrection"
 CASE_TYPE_NAME = "Case"  # graph/support/cases.py
 ENTRY_TYPE_NAME = "LedgerTransaction"
 OLDEST_FIRST = Ordering((("created_at", False), ("id", False)))
+MAX_ENTRIES = 100
 RELATED = ("contract", "target_contract", "proposed_by", "decided_by", "entry")
 
 CorrectionKindEnum = strawberry.enum(
@@ -111,8 +114,35 @@ class LedgerCorrectionConnection(CountedConnection[LedgerCorrectionType]):
     pass
 
 
+@strawberry.type(name="CaseLedgerEntry", description="A ledger entry a correction may be proposed on.")
+class CaseLedgerEntry:
+    contract_id: strawberry.ID = strawberry.field(description="The contract's global id (`Contract:<n>`).")
+    contract_number: str = strawberry.field(description="The contract's account number.")
+    entry: LedgerTransactionType = strawberry.field(description="The entry (use its `id` as `entryId`).")
+
+
 @strawberry.type
 class CorrectionDesk:
+    @strawberry.field(description=f"The entries of a case's contract (or of every contract of its customer when the "
+                      f"case names none) that a correction may be proposed on: payments not reversed and fees not "
+                      f"waived, newest first (at most {MAX_ENTRIES}). Audited as a view of the customer's account. "
+                      "Null when there is no such case.")
+    async def case_ledger_entries(
+        self, info: Info,
+        case_id: Annotated[strawberry.ID, strawberry.argument(description="The case's global id.")],
+        first: Annotated[int, strawberry.argument(description=f"How many (1–{MAX_ENTRIES}).")] = 20,
+    ) -> list[CaseLedgerEntry] | None:
+        if not 1 <= first <= MAX_ENTRIES:
+            raise ClientFacingError(ErrorCode.INVALID, f"Ask for 1 to {MAX_ENTRIES} entries.")
+        ctx = info.context
+        found = await rules.correctable_entries(ctx.services, staff=ctx.user, origin=ctx.origin,
+                                                case_id=row_id(case_id, CASE_TYPE_NAME), limit=first)
+        if found is None:
+            return None
+        return [CaseLedgerEntry(contract_id=strawberry.ID(relay.to_base64("Contract", contract.id)),
+                                contract_number=contract.number, entry=LedgerTransactionType.from_model(row))
+                for contract, row in found]
+
     @strawberry.field(description=f"Ledger corrections by status (default PROPOSED), oldest first: the queue of "
                       f"corrections waiting for a decision. {PAGE_ARGS_DESCRIPTION}")
     async def corrections(
@@ -126,7 +156,9 @@ class CorrectionDesk:
                               first=first, after=after, last=last, before=before)
 
     @strawberry.field(description="One ledger correction by its id (null when there is none).")
-    async def correction(self, info: Info, id: strawberry.ID) -> LedgerCorrectionType | None:
+    async def correction(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The correction's id.")],
+    ) -> LedgerCorrectionType | None:
         row = row_id(id, TYPE_NAME)
         if row is None:
             return None

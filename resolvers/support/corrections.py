@@ -36,6 +36,7 @@ from decimal import Decimal
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from auth import audit
@@ -63,6 +64,7 @@ from resolvers.servicing.positions import (
     contract_state,
     ledger_rows,
 )
+from resolvers.support.cases import record_view
 from resolvers.support.correction_postings import (
     PlanError,
     Planned,
@@ -132,6 +134,30 @@ def corrections_visible_to(user: User | None):
 def needs_lead(correction: LedgerCorrection, proposer_role: Role, threshold: Decimal) -> bool:
     """Whether only a SUPPORT_LEAD may decide it (see the module docstring)."""
     return proposer_role != Role.SUPPORT_LEAD or correction.amount > threshold
+
+
+async def correctable_entries(services: Services, *, staff: User, origin: Origin, case_id: int | None,
+                              limit: int) -> list[tuple[Contract, LedgerRow]] | None:
+    """The entries a correction may be proposed on for a case (payments not reversed, fees not waived) on
+    the case's contract, or on every contract its customer is a party to; newest first. None when there
+    is no such case. A view of the customer's account: audited as one."""
+    if staff.role not in SUPPORT_ROLES or case_id is None:
+        return None
+    case = await SupportCase.filter(id=case_id).first()
+    if case is None:
+        return None
+    query = Contract.filter(id=case.contract_id) if case.contract_id else Contract.filter(
+        Q(customer_id=case.customer_id) | Q(co_customer_id=case.customer_id))
+    contracts = {contract.id: contract for contract in await query}
+    rows = await ledger_rows(contracts)
+    found = []
+    for contract_id, contract_rows in rows.items():
+        done = reversed_entry_ids(contract_rows)
+        found += [(contracts[contract_id], row) for row in contract_rows
+                  if row.kind in (LedgerEntryKind.PAYMENT, *FEE_KINDS) and row.id not in done]
+    found.sort(key=lambda pair: (pair[1].effective_date, pair[1].id), reverse=True)
+    await record_view(services, staff=staff, origin=origin, case=case)
+    return found[:limit]
 
 
 # -- checking a proposal ---------------------------------------------------------------------------

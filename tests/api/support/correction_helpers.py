@@ -32,6 +32,8 @@ CANCEL = f"""mutation($input: CancelLedgerCorrectionInput!) {{ cancelLedgerCorre
   {CORRECTION} {ERRORS} }} }}"""
 QUEUE = """query($status: LedgerCorrectionStatus) { support { corrections(status: $status) { totalCount
   edges { node { id kind status amount { amount } proposedBy } } } } }"""
+ENTRIES = """query($id: ID!) { support { caseLedgerEntries(caseId: $id, first: 50) { contractId contractNumber
+  entry { id kind effectiveDate amount { amount } } } } }"""
 ONE = """query($id: ID!) { support { correction(id: $id) { id status kind } } }"""
 FIGURES = """query($id: ID!) { node(id: $id) { ... on Contract { number
   balance { amount } principalBalance { amount } unpaidFees { amount }

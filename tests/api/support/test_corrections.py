@@ -29,6 +29,7 @@ from models.enums import (
     Role,
 )
 from resolvers.servicing.positions import contract_state, ledger_rows
+from service.config import ConfigError, load_settings
 from tests.api.payments.payment_helpers import by_subject
 from tests.api.servicing import builders
 from tests.api.support import correction_helpers as h
@@ -37,6 +38,12 @@ from tests.conftest import GraphQLClient
 D = Decimal
 TODAY = date(2026, 11, 2)
 pytestmark = pytest.mark.usefixtures("db")
+
+
+@pytest.fixture
+def settings_env(settings_env: dict[str, str], request: pytest.FixtureRequest) -> dict[str, str]:
+    """The suite's settings, plus any given by indirect parametrization."""
+    return {**settings_env, **getattr(request, "param", {})}
 
 
 async def whole_ledger_figures(contract: Contract) -> dict:
@@ -284,6 +291,28 @@ async def test_above_the_threshold_a_leads_correction_needs_another_lead(client,
     assert (await h.decide(client, correction["id"]))["correction"]["status"] == "POSTED"
 
 
+@pytest.mark.parametrize("settings_env", [{"AUTOFIN_CORRECTION_APPROVAL_THRESHOLD": "20.00"}], indirect=True)
+async def test_the_approval_threshold_is_a_setting(client, services):
+    assert services.settings.correction_approval_threshold == D("20.00")
+    contract = await h.loan_paid(services, "alice")
+    fee = await builders.entry(contract, LedgerEntryKind.LATE_FEE, date(2026, 3, 26), fees="25.00")
+    case = await h.open_case(await contract.customer)
+    await h.as_(client, await h.staff(services, "lee", Role.SUPPORT_LEAD))
+    correction = (await h.propose(client, h.proposal(case, "WAIVE_FEE", fee)))["correction"]
+    assert correction["needsLead"] is True  # 25.00 is above 20.00
+    await h.as_(client, await h.staff(services, "sam"))
+    refused = await h.decide(client, correction["id"])
+    assert h.codes(refused) == [("FORBIDDEN", ["correctionId"])] and "more than 20.00" in refused["errors"][0]["message"]
+
+
+def test_the_threshold_setting_is_checked():
+    assert load_settings({}).correction_approval_threshold == D("250.00")
+    assert load_settings({"AUTOFIN_CORRECTION_APPROVAL_THRESHOLD": "0"}).correction_approval_threshold == D("0.00")
+    for bad in ("-1", "1.001", "lots", "NaN"):
+        with pytest.raises(ConfigError, match="AUTOFIN_CORRECTION_APPROVAL_THRESHOLD"):
+            load_settings({"AUTOFIN_CORRECTION_APPROVAL_THRESHOLD": bad})
+
+
 async def test_a_support_users_correction_is_not_decided_by_another_support_user_and_rejects_need_a_note(
         client, services):
     contract = await h.loan_paid(services, "alice")
@@ -400,6 +429,26 @@ async def test_approval_re_checks_the_ledger(client, services):
     assert await LedgerEntry.all().count() == count
 
 
+async def test_support_lists_a_cases_correctable_entries_as_an_audited_view(client, services):
+    contract = await h.loan_paid(services, "alice")
+    fee = await builders.entry(contract, LedgerEntryKind.LATE_FEE, date(2026, 3, 26), fees="25.00")
+    returned = await LedgerEntry.get(contract_id=contract.id, effective_date=date(2026, 9, 15))
+    await builders.entry(contract, LedgerEntryKind.PAYMENT_REVERSAL, returned.effective_date,
+                         principal=str(returned.principal), interest=str(returned.interest), reverses=returned)
+    case = await h.open_case(await contract.customer)
+    await h.as_(client, await h.staff(services, "sam"))
+    entries = (await client.execute(h.ENTRIES, {"id": h.gid("Case", case.id)}))["support"]["caseLedgerEntries"]
+    shown = [(e["entry"]["kind"], e["entry"]["effectiveDate"]) for e in entries]
+    assert shown[:2] == [("PAYMENT", "2026-10-15"), ("PAYMENT", "2026-08-15")]  # the returned one is not there
+    assert ("LATE_FEE", "2026-03-26") in shown and len(shown) == 9
+    assert {e["contractNumber"] for e in entries} == {contract.number}
+    assert entries[-3]["entry"]["id"] == h.gid("LedgerTransaction", fee.id)  # before March and February
+    customer = await User.get(username="alice")
+    assert await AuditEvent.filter(action="support.viewed_account", subject_id=customer.id).count() == 1
+    missing = await client.execute(h.ENTRIES, {"id": h.gid("Case", case.id + 1)})
+    assert missing["support"]["caseLedgerEntries"] is None
+
+
 async def test_the_queue_and_one_correction_are_for_support_staff_only(client, services):
     contract = await h.loan_paid(services, "alice")
     fee = await builders.entry(contract, LedgerEntryKind.LATE_FEE, date(2026, 3, 26), fees="25.00")
@@ -421,6 +470,8 @@ async def test_the_queue_and_one_correction_are_for_support_staff_only(client, s
                                 {"id": first["id"]})
     assert node["node"] is None
     response = await client.post(h.PROPOSE, {"input": h.proposal(case, "WAIVE_FEE", fee, key="c-3")})
+    assert response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    response = await client.post(h.ENTRIES, {"id": h.gid("Case", case.id)})
     assert response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
