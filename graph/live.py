@@ -56,6 +56,14 @@ class LiveNotificationType:
     notification: NotificationType = strawberry.field(description="The notification (as in `viewer.notifications`).")
 
 
+def _live(info: Info):
+    """The WebSocket connection's context; a subscription sent over HTTP is a client mistake."""
+    if not getattr(info.context, "over_websocket", False):
+        raise ClientFacingError(ErrorCode.INVALID, "Subscriptions run over a WebSocket at /graphql speaking "
+                                "graphql-transport-ws, not over HTTP.")
+    return info.context
+
+
 def _since(raw: strawberry.ID | None) -> int | None:
     if raw is None:
         return None
@@ -92,7 +100,7 @@ class Subscription:
             description="Only this thread (a MessageThread id you may read).")] = None,
         since: Annotated[strawberry.ID | None, strawberry.argument(description=SINCE_DESCRIPTION)] = None,
     ) -> AsyncGenerator[LiveMessageType, None]:
-        ctx = info.context
+        ctx = _live(info)
         stream = rules.message_stream(ctx.fanout, ctx.viewer(), thread_id=_thread(thread_id), since=_since(since))
         try:
             async for message in stream:
@@ -109,7 +117,7 @@ class Subscription:
         info: Info,
         since: Annotated[strawberry.ID | None, strawberry.argument(description=SINCE_DESCRIPTION)] = None,
     ) -> AsyncGenerator[LiveNotificationType, None]:
-        ctx = info.context
+        ctx = _live(info)
         try:
             async for live in rules.notification_stream(ctx.fanout, ctx.viewer(), since=_since(since)):
                 yield LiveNotificationType(event_id=strawberry.ID(str(live.event_id)),

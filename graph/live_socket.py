@@ -19,6 +19,7 @@ session, origin and role checks as HTTP.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +97,8 @@ async def authenticate(context: LiveContext) -> None:
     context.user = session.user
 
 
-def websocket_operation_types(context: Any) -> tuple[OperationType, ...] | None:
-    """Over a WebSocket only subscriptions run; None (the default set) elsewhere."""
-    return (OperationType.SUBSCRIPTION,) if getattr(context, "over_websocket", False) else None
+def operation_types(context: Any, allowed: Iterable[OperationType] | None) -> frozenset[OperationType]:
+    """Over a WebSocket only subscriptions run; over HTTP everything the view allows but subscriptions."""
+    if getattr(context, "over_websocket", False):
+        return frozenset({OperationType.SUBSCRIPTION})
+    return frozenset(allowed if allowed is not None else OperationType) - {OperationType.SUBSCRIPTION}

@@ -29,7 +29,7 @@ from graph.identity.staff import StaffMutations
 from graph.identity.types import UserType
 from graph.limits import limit_extensions
 from graph.live import Subscription
-from graph.live_socket import websocket_operation_types
+from graph.live_socket import operation_types
 from graph.messages.mutations import MessageMutations
 from graph.messages.types import (
     MessageAttachmentType,
@@ -212,12 +212,16 @@ class AutofinSchema(strawberry.Schema):
     def process_errors(self, errors, execution_context=None) -> None:
         log_unexpected_errors(errors)
 
+    # Subscriptions run over the WebSocket only, and only subscriptions do (graph/live_socket.py).
+    async def execute(self, query, variable_values=None, context_value=None, root_value=None, operation_name=None,
+                      allowed_operation_types=None, operation_extensions=None):
+        return await super().execute(query, variable_values, context_value, root_value, operation_name,
+                                     operation_types(context_value, allowed_operation_types), operation_extensions)
+
     async def stream(self, query, variable_values=None, context_value=None, root_value=None, operation_name=None,
                      operation_extensions=None, allowed_operation_types=None):
-        # Over a WebSocket only subscriptions run (graph/live_socket.py); queries and mutations use HTTP.
-        allowed_operation_types = websocket_operation_types(context_value) or allowed_operation_types
         return await super().stream(query, variable_values, context_value, root_value, operation_name,
-                                    operation_extensions, allowed_operation_types)
+                                    operation_extensions, operation_types(context_value, allowed_operation_types))
 
 
 def build_schema(settings: Settings | None = None, metrics_extension=None) -> strawberry.Schema:

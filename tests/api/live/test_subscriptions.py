@@ -214,12 +214,19 @@ async def test_only_subscriptions_run_over_the_socket(address, services):
             assert "are not allowed" in message["payload"][0]["message"], message
 
 
+async def test_a_subscription_over_http_is_a_client_error(client, services):
+    _, issued = await _signed_in(services, "live-http", Role.CUSTOMER)
+    client.token = issued.token
+    for query in (NOTIFICATIONS, MESSAGES):
+        response = await client.post(query)
+        assert response.status_code == 400 and "subscriptions are not allowed" in response.text, response.text
+
+
 async def test_the_wrong_role_is_forbidden(address, services):
     _, issued = await _signed_in(services, "live-dealer", Role.DEALER_USER, dealership=await factories.dealership())
     async with live_client(address, token=issued.token) as live:
-        for query in (MESSAGES, NOTIFICATIONS.replace("notifications(", "messages(").replace(
-                "notification { id title body category read }", "body")):
-            assert await live.error_codes(await live.subscribe(query)) == ["FORBIDDEN"]
+        for variables in ({}, {"thread": _gid("MessageThread", 1)}):
+            assert await live.error_codes(await live.subscribe(MESSAGES, variables)) == ["FORBIDDEN"]
 
 
 async def test_old_live_events_are_pruned(db, services, clock):
