@@ -186,6 +186,9 @@ def _context(payment: Payment) -> dict:
 async def _settle(services, payment: Payment, gateway_reference: str) -> None:
     contract = payment.contract
     async with in_transaction() as conn:
+        # The split depends on the ledger as it stands: hold the contract's row lock, as every other
+        # writer that reads the ledger before it posts (plan changes, support corrections) does.
+        await Contract.filter(id=contract.id).using_db(conn).select_for_update().first()
         rows = (await ledger_rows([contract.id], conn)).get(contract.id, [])
         parts = split_payment(contract, rows, payment.amount, payment.scheduled_for)
         if parts is None:  # the balance moved between the check and now
@@ -278,6 +281,7 @@ async def _apply_return(services, payment_id: int, reason: str, returned_on: dat
         payment = await Payment.get(id=payment_id).using_db(conn).prefetch_related("contract", "method",
                                                                                     "created_by", "ledger_entry")
         contract = payment.contract
+        await Contract.filter(id=contract.id).using_db(conn).select_for_update().first()
         original = payment.ledger_entry
         undo = reversal_of(ledger_event(original))
         now = services.clock.now()
