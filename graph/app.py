@@ -29,6 +29,7 @@ from strawberry.asgi import GraphQL
 from strawberry.types.unset import UNSET
 from tortoise import connections
 
+from graph.body_limit import BodyLimitMiddleware
 from graph.context import CSRF_HEADER, Context, build_context
 from graph.documents.download import download_document
 from graph.esign_download import download_envelope_document
@@ -224,6 +225,7 @@ def create_app(services: Services, *, manage_database: bool = True) -> Starlette
 
     middleware = [
         Middleware(RequestContextMiddleware, metrics=metrics, hsts=settings.cookie_secure),
+        Middleware(BodyLimitMiddleware),
         Middleware(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),

@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from graph.app import create_app
+from graph.body_limit import MAX_BODY_BYTES
 from service.config import load_settings
 from service.container import Services
 
@@ -95,3 +96,21 @@ async def test_queries_and_mutations_over_get_are_refused(client):
 async def test_malformed_requests_get_a_client_error(client, body):
     response = await client.http.post("/graphql", content=body, headers={"content-type": "application/json"})
     assert 400 <= response.status_code < 500
+
+
+async def test_a_request_body_over_the_cap_is_refused_with_413_before_graphql_reads_it(app):
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        declared = await http.post("/graphql", content=b"x" * (MAX_BODY_BYTES + 1),
+                                   headers={"content-type": "application/json"})
+        assert declared.status_code == 413
+        assert declared.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+
+        async def chunks():  # no Content-Length: counted as it streams
+            for _ in range(MAX_BODY_BYTES // (1024 * 1024) + 2):
+                yield b" " * (1024 * 1024)
+
+        streamed = await http.post("/graphql", content=chunks(), headers={"content-type": "application/json"})
+        assert streamed.status_code == 413
+        fine = await http.post("/graphql", json={"query": "{ viewer { id } }"})
+        assert fine.status_code == 200
