@@ -3,6 +3,8 @@
 from models.autopay import AutopayCycle, AutopayPlan
 from models.contracts import Contract
 from models.corrections import LedgerCorrection
+from models.coverage import ApplicationAddOn, Coverage
+from models.dms import ApiCredential, DmsReference
 from models.esign import Envelope, EnvelopeDocument, EnvelopeEvent, Signer
 from models.identity import Session, User
 from models.ledger import LedgerEntry
@@ -35,6 +37,7 @@ from models.security import (
     OneTimeToken,
     RecoveryCode,
 )
+from models.service import ServiceOperation, ServiceVisit
 from models.servicing import (
     ContractDelinquency,
     DailyCloseChunk,
@@ -48,7 +51,9 @@ from models.vehicles import Vehicle
 from models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "ApiCredential",
     "Applicant",
+    "ApplicationAddOn",
     "ApplicationDecision",
     "AttachmentBlob",
     "AttemptCounter",
@@ -60,6 +65,7 @@ __all__ = [
     "CommunicationPreferences",
     "Contract",
     "ContractDelinquency",
+    "Coverage",
     "CreditApplication",
     "CreditReport",
     "Customer",
@@ -68,6 +74,7 @@ __all__ = [
     "DailyCloseRun",
     "Dealership",
     "DecisionRuleSet",
+    "DmsReference",
     "Document",
     "Envelope",
     "EnvelopeDocument",
@@ -91,6 +98,8 @@ __all__ = [
     "RecoveryCode",
     "ScheduleChange",
     "SecureMessage",
+    "ServiceOperation",
+    "ServiceVisit",
     "Session",
     "Signer",
     "SupportCase",

@@ -63,6 +63,8 @@ class Contract(Model):
     # of the append-only schedule_changes rows (written in the same transaction), kept here so the
     # installments of any number of contracts are known with no query beyond the contracts.
     applied_changes = fields.JSONField(null=True)  # null: none (SQLite cannot add a NOT NULL JSON column)
+    # The day the contract left ACTIVE (paid off, matured, terminated or charged off); null while active.
+    closed_on = fields.DateField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -28,6 +28,7 @@ class ContractStatus(str, Enum):
     PAID_OFF = "PAID_OFF"
     MATURED = "MATURED"
     TERMINATED = "TERMINATED"
+    CHARGED_OFF = "CHARGED_OFF"  # written off as a loss after long delinquency (portfolio analytics)
 
 
 class VehicleCondition(str, Enum):
@@ -131,6 +132,7 @@ class NotificationCategory(str, Enum):
     NEW_CONTRACTS = "NEW_CONTRACTS"  # a contract booked to the customer: always sent
     SECURE_MESSAGES = "SECURE_MESSAGES"  # "you have a new secure message" (never the content)
     ACCOUNT_CORRECTIONS = "ACCOUNT_CORRECTIONS"  # a ledger correction posted by support: always sent
+    COVERAGE_EXPIRING = "COVERAGE_EXPIRING"  # a warranty or service plan about to end
 
 
 class AutopayStatus(str, Enum):
@@ -307,3 +309,30 @@ class ThreadStatus(str, Enum):
     OPEN = "OPEN"  # waiting on support
     WAITING_ON_CUSTOMER = "WAITING_ON_CUSTOMER"  # support replied last
     CLOSED = "CLOSED"
+
+
+# -- vehicle coverage, service and the dealer data feed (issue 10) --
+
+
+class CoverageKind(str, Enum):
+    EXTENDED_WARRANTY = "EXTENDED_WARRANTY"  # vehicle service contract
+    PREPAID_MAINTENANCE = "PREPAID_MAINTENANCE"
+    ROADSIDE_ASSISTANCE = "ROADSIDE_ASSISTANCE"
+    GAP = "GAP"
+    TIRE_AND_WHEEL = "TIRE_AND_WHEEL"
+    # The factory warranty is not stored: it follows from the make's terms (data per make).
+
+
+class CoverageStatus(str, Enum):
+    ACTIVE = "ACTIVE"
+    CANCELLED = "CANCELLED"
+
+
+class DmsObjectKind(str, Enum):
+    DEAL = "DEAL"  # a credit application pushed by the DMS
+    REPAIR_ORDER = "REPAIR_ORDER"  # a service visit
+
+
+class ApiScope(str, Enum):
+    DEALS_WRITE = "DEALS_WRITE"
+    SERVICE_WRITE = "SERVICE_WRITE"

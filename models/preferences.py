@@ -10,6 +10,7 @@ class CommunicationPreferences(Model):
     payment_reminders = fields.BooleanField(default=True)
     payment_confirmations = fields.BooleanField(default=True)
     statements_ready = fields.BooleanField(default=True)
+    coverage_reminders = fields.BooleanField(default=True)  # a warranty or service plan about to end
     marketing = fields.BooleanField(default=False)
     paperless_statements = fields.BooleanField(default=False)
     updated_at = fields.DatetimeField()
