@@ -82,6 +82,9 @@ class CreditApplication(Model):
     trade_in_payoff = MoneyField(default=0)
     fees = MoneyField(default=0)  # documentation, registration and title fees financed
     taxes = MoneyField(default=0)  # upfront sales tax financed (loans)
+    # The sum of its coverage add-ons' prices (application_add_ons), kept with them by resolvers/coverage/:
+    # financed with the deal (finance/deal.py).
+    add_ons_price = MoneyField(default=0)
     term_months = fields.SmallIntField()
     requested_apr = fields.DecimalField(max_digits=7, decimal_places=4, null=True)  # loans, percent
     money_factor = fields.DecimalField(max_digits=8, decimal_places=6, null=True)  # leases
