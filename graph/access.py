@@ -8,6 +8,7 @@ from typing import Any
 
 from strawberry.permission import BasePermission, PermissionExtension
 
+from auth.api_credentials import ApiAudience
 from auth.permissions import Audience
 from resolvers.errors import ClientFacingError, ErrorCode
 
@@ -18,6 +19,9 @@ class AudiencePermission(BasePermission):
 
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
         context = info.context
+        credential = getattr(context, "api_credential", None)
+        if credential is not None:  # a DMS's API credential: only the fields of an ApiAudience of its scopes
+            return isinstance(self.audience, ApiAudience) and self.audience.admits_credential(credential)
         return self.audience.admits(context.user) or self.audience.admits_enrolling(context.enrolling_user)
 
     def on_unauthorized(self) -> None:

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 from starlette.responses import Response
 
+from auth import api_credentials
 from auth.audit import Origin
 from auth.sessions import csrf_matches, find_session
 from graph.loaders import Loaders
-from models import Session, User
+from models import ApiCredential, Session, User
 from models.enums import SessionKind, SessionScope
 from service.container import Services
 from service.logs import current_request_id
@@ -29,6 +30,9 @@ class Context:
     # session of scope MFA_ENROLMENT: `user` stays None and `enrolling_user` is set instead.
     user: User | None = None
     enrolling_user: User | None = None
+    # A DMS signed in with `Authorization: ApiKey <keyId>.<secret>` (auth/api_credentials.py): no user, no
+    # session; graph/access.py admits it only to the fields of an ApiAudience of its scopes.
+    api_credential: ApiCredential | None = None
     loaders: Loaders = field(default_factory=Loaders)
 
     @property
@@ -74,6 +78,10 @@ class Context:
 
 async def build_context(request: Request, response: Response, services: Services) -> Context:
     context = Context(request=request, response=response, services=services)
+    authorization = request.headers.get("authorization", "")
+    if api_credentials.is_api_key_header(authorization):  # an API credential, never with a session or cookie
+        context.api_credential = await api_credentials.authenticate(authorization, clock=services.clock)
+        return context
     session = await _authenticate(request, context)
     if session is not None:
         context.session = session

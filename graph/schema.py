@@ -15,6 +15,8 @@ from graph.access import allow
 from graph.autopay import AutopayMutations
 from graph.dealers.types import DealerDesk, DealershipType
 from graph.dealers.users import DealershipUserMutations, DealershipUserQuery
+from graph.dms.mutations import DmsMutations
+from graph.dms.types import ApiCredentialType
 from graph.documents.mutations import DocumentMutations
 from graph.documents.types import DocumentType
 from graph.errors import MaskUnexpectedErrors, log_unexpected_errors
@@ -94,6 +96,7 @@ NODE_TYPES += [CaseType, CaseNoteType]  # resolve_nodes: support staff only (gra
 NODE_TYPES += [LedgerCorrectionType]  # resolve_nodes: support staff only (graph/support/corrections.py)
 # resolve_nodes: the thread's customer's logins and support staff (a staff fetch is audited)
 NODE_TYPES += [MessageThreadType, SecureMessageType, MessageAttachmentType]
+NODE_TYPES += [ApiCredentialType]  # resolve_nodes: dealer admins, own dealership (graph/dms/types.py)
 # -- more node types here --
 
 
@@ -184,6 +187,7 @@ MUTATION_TYPES: tuple = (
     SupportVerificationMutations,
     SupportAccountMutations,
     MessageMutations,
+    DmsMutations,
     # -- more mutation types here --
 )
 # Root query fields by domain, merged into one Query type. One import and one entry per module.

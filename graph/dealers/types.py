@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from auth.permissions import DEALER_ADMINS
 from graph.access import allow
+from graph.dms.types import ApiCredentialConnection, dealership_credentials
 from graph.nodes import visible_nodes
 from graph.origination.applications import ApplicationFilter, CreditApplicationConnection, dealership_pipeline
 from graph.pagination import PAGE_ARGS_DESCRIPTION, paginate
@@ -71,3 +72,12 @@ class DealerDesk:
         before: str | None = None,
     ) -> WebhookEndpointConnection:
         return await dealership_endpoints(info, first=first, after=after, last=last, before=before)
+
+    @strawberry.field(extensions=[allow(DEALER_ADMINS)],
+                      description="Your dealership's API credentials for its DMS (revoked ones too), newest first, "
+                      f"without their secrets. Dealer administrators only. {PAGE_ARGS_DESCRIPTION}")
+    async def api_credentials(
+        self, info: Info, first: int | None = None, after: str | None = None, last: int | None = None,
+        before: str | None = None,
+    ) -> ApiCredentialConnection:
+        return await dealership_credentials(info, first=first, after=after, last=last, before=before)

@@ -132,6 +132,31 @@ async def test_each_role_against_every_root_field(client, services, role):
     assert failures == []
 
 
+async def test_an_api_credential_against_every_root_field(client, services):
+    """A DMS's API credential (every scope) is no user: only the fields of an ApiAudience admit it."""
+    from auth import api_credentials as keys
+    from models import ApiCredential
+    from models.enums import ApiScope
+
+    dealership = await factories.dealership()
+    admin = await factories.user(services, "matrix-api-admin", Role.DEALER_ADMIN, dealership=dealership)
+    key_id, secret = keys.new_key_id(), keys.new_secret()
+    await ApiCredential.create(dealership=dealership, name="matrix", key_id=key_id, secret_hash=keys.secret_hash(secret),
+                               scopes=keys.scope_values(ApiScope), created_by=admin, created_at=services.clock.now())
+    client.token = None
+    failures = []
+    for kind, name, field, audience in ROOT_FIELDS:
+        body = (await client.post(_operation(kind, name, field),
+                                  headers={"authorization": f"ApiKey {key_id}.{secret}"})).json()
+        codes = {(e.get("extensions") or {}).get("code") for e in body.get("errors") or ()}
+        if isinstance(audience, keys.ApiAudience):
+            if "FORBIDDEN" in codes or "INTERNAL" in codes:
+                failures.append(f"{kind} {name}: the credential is in its audience but got {codes}: {body}")
+        elif codes != {"FORBIDDEN"}:
+            failures.append(f"{kind} {name}: an API credential got {codes or 'data'}: {body}")
+    assert failures == []
+
+
 def _ids(value) -> set[str]:
     """Every `id` anywhere in a response."""
     found: set[str] = set()
