@@ -1,10 +1,11 @@
 """A dealer's deal structure turned into what is financed (pure; no I/O).
 
-Loan: amount financed = cash price + fees + taxes − cash down − trade-in value + trade-in payoff,
-never more than the approved amount (the decision is the most the lender will finance).
-Lease (Regulation M §1013.4(f)): gross capitalized cost = cash price + fees + taxes + trade-in
-payoff (everything the lessee finances); capitalized cost reduction = cash down + trade-in value.
-A security deposit is refundable, so it reduces nothing.
+Loan: amount financed = cash price + fees + taxes + add-ons − cash down − trade-in value + trade-in
+payoff, never more than the approved amount (the decision is the most the lender will finance).
+Lease (Regulation M §1013.4(f)): gross capitalized cost = cash price + fees + taxes + add-ons +
+trade-in payoff (everything the lessee finances); capitalized cost reduction = cash down + trade-in value.
+A security deposit is refundable, so it reduces nothing. Add-ons are the coverage products sold with
+the deal (service contract, GAP, maintenance plan...): their prices are financed like the fees.
 
 Quotes (what a dealer tool shows while the deal is shaped, before any decision):
 - Loan: the level payment and TILA figures of finance/loan.py on the amount financed; the APR is
@@ -37,6 +38,7 @@ class DealStructure:
     cash_down: Decimal = ZERO
     trade_in_value: Decimal = ZERO
     trade_in_payoff: Decimal = ZERO
+    add_ons: Decimal = ZERO  # the coverage products sold with the deal, financed
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,8 @@ class LeaseCapCost:
 def loan_amount_financed(deal: DealStructure, approved_amount: Decimal | None) -> Decimal:
     """What the loan finances: the deal's net amount, capped by the approved amount (when there is one).
     ValueError when nothing would be financed."""
-    financed = round_money(deal.cash_price + deal.fees + deal.taxes - deal.cash_down - deal.trade_in_value
-                           + deal.trade_in_payoff)
+    financed = round_money(deal.cash_price + deal.fees + deal.taxes + deal.add_ons - deal.cash_down
+                           - deal.trade_in_value + deal.trade_in_payoff)
     if approved_amount is not None:
         financed = min(financed, round_money(approved_amount))
     if financed <= ZERO:
@@ -63,7 +65,7 @@ def loan_amount_financed(deal: DealStructure, approved_amount: Decimal | None) -
 
 def lease_cap_cost(deal: DealStructure) -> LeaseCapCost:
     """Gross capitalized cost and its reduction from the deal (finance.lease.lease_payment takes both)."""
-    gross = round_money(deal.cash_price + deal.fees + deal.taxes + deal.trade_in_payoff)
+    gross = round_money(deal.cash_price + deal.fees + deal.taxes + deal.add_ons + deal.trade_in_payoff)
     reduction = round_money(deal.cash_down + deal.trade_in_value)
     return LeaseCapCost(gross_cap_cost=gross, cap_cost_reduction=reduction)
 

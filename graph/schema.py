@@ -13,6 +13,8 @@ from strawberry.types import Info
 from auth.permissions import DEALERS, EVERYONE, SIGNED_IN, SUPPORT_STAFF
 from graph.access import allow
 from graph.autopay import AutopayMutations
+from graph.coverage.mutations import CoverageMutations
+from graph.coverage.types import CoverageType
 from graph.dealers.types import DealerDesk, DealershipType
 from graph.dealers.users import DealershipUserMutations, DealershipUserQuery
 from graph.dms.mutations import DmsMutations
@@ -97,6 +99,7 @@ NODE_TYPES += [LedgerCorrectionType]  # resolve_nodes: support staff only (graph
 # resolve_nodes: the thread's customer's logins and support staff (a staff fetch is audited)
 NODE_TYPES += [MessageThreadType, SecureMessageType, MessageAttachmentType]
 NODE_TYPES += [ApiCredentialType]  # resolve_nodes: dealer admins, own dealership (graph/dms/types.py)
+NODE_TYPES += [CoverageType]  # resolve_nodes: coverages of contracts the viewer sees (customers, dealers)
 # -- more node types here --
 
 
@@ -188,6 +191,7 @@ MUTATION_TYPES: tuple = (
     SupportAccountMutations,
     MessageMutations,
     DmsMutations,
+    CoverageMutations,
     # -- more mutation types here --
 )
 # Root query fields by domain, merged into one Query type. One import and one entry per module.

@@ -23,6 +23,7 @@ PREFERENCE_FOR: dict[NotificationCategory, Category | None] = {
     NotificationCategory.NEW_CONTRACTS: None,
     NotificationCategory.SECURE_MESSAGES: None,  # a reply from support (the email has no content): always sent
     NotificationCategory.ACCOUNT_CORRECTIONS: None,  # a ledger correction posted by support: always sent
+    NotificationCategory.COVERAGE_EXPIRING: Category.COVERAGE_REMINDERS,  # resolvers/coverage/notices.py
 }
 
 

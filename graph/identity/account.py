@@ -149,6 +149,9 @@ class UpdateCommunicationPreferencesInput:
     paperless_statements: bool | None = strawberry.field(
         default=None, description="True: statements online only. False: paper statements are mailed too."
     )
+    coverage_reminders: bool | None = strawberry.field(
+        default=None, description="A message when a warranty or coverage product on your vehicle is about to end."
+    )
 
 
 @strawberry.type(description="Result of updateCommunicationPreferences.")

@@ -113,6 +113,9 @@ class CommunicationPreferencesType:
     paperless_statements: bool = strawberry.field(
         description="True: statements online only, no paper mail. False: paper statements are mailed too."
     )
+    coverage_reminders: bool = strawberry.field(
+        description="A message when a warranty or coverage product on your vehicle is about to end."
+    )
     security_alerts: bool = strawberry.field(
         description="Always true: sign-in, password, email and other security alerts are always sent (read-only)."
     )
@@ -123,4 +126,5 @@ class CommunicationPreferencesType:
         return cls(payment_reminders=prefs.payment_reminders, payment_confirmations=prefs.payment_confirmations,
                    statements_ready=prefs.statements_ready, marketing=prefs.marketing,
                    paperless_statements=prefs.paperless_statements, security_alerts=True,
+                   coverage_reminders=prefs.coverage_reminders,
                    updated_at=prefs.updated_at)

@@ -27,6 +27,7 @@ from resolvers.origination.applications import submission_problems
 from resolvers.origination.visibility import applications_visible_to
 
 if TYPE_CHECKING:  # lazy: these modules import this one
+    from graph.coverage.types import ApplicationAddOnType
     from graph.dealers.types import DealershipType
     from graph.origination.decisions import ApplicationDecisionConnection, ApplicationDecisionType, CreditReportType
 
@@ -79,6 +80,12 @@ class CreditApplicationType(relay.Node):
     @strawberry.field(description="The deal structure as the dealer entered it.")
     def deal(self) -> DealStructureType:
         return DealStructureType.from_model(self.row)
+
+    @strawberry.field(description="Coverage products sold with the deal (financed with it); see setApplicationAddOns.")
+    async def add_ons(self, info: Info) -> list[Annotated[ApplicationAddOnType, strawberry.lazy("graph.coverage.types")]]:
+        from graph.coverage.types import application_add_ons
+
+        return await application_add_ons(info, self.row.id)
 
     @strawberry.field(description="Estimated figures of the deal as it stands (as `dealQuote` computes them, with "
                       "the business date as the contract date); errors name the `deal` field at fault.")

@@ -66,6 +66,7 @@ from resolvers.servicing.visibility import (
 
 if TYPE_CHECKING:  # the autopay and plan-change fields
     from graph.autopay import AutopayType
+    from graph.coverage.types import CoverageStatusType
     from graph.servicing.plan_changes import PlanChangeRequestConnection
 
 CONTRACT_ORDER = Ordering((("contract_date", True), ("id", True)))
@@ -333,6 +334,14 @@ class ContractType(relay.Node):
         today = info.context.services.clock.today()
         rows = await info.context.loaders.ledger.load(self.id)
         return PayoffQuoteType.from_finance(loans.payoff(self.row, rows, today, good_through))
+
+    @strawberry.field(description="The vehicle's coverage: its factory warranty (basic and powertrain, from the "
+                      "make's terms) and every coverage product on this contract, each with its status, end date and "
+                      "mileage, and what remains from the latest odometer reading.")
+    async def coverages(self, info: Info) -> list[Annotated[CoverageStatusType, strawberry.lazy("graph.coverage.types")]]:
+        from graph.coverage.types import contract_coverages
+
+        return await contract_coverages(info, self.row)
 
     # -- leases ------------------------------------------------------------------------------
 

@@ -171,7 +171,8 @@ def contract_terms(application: CreditApplication, decision: ApplicationDecision
 def _structure(application: CreditApplication) -> DealStructure:
     a = application
     return DealStructure(cash_price=a.cash_price, fees=a.fees, taxes=a.taxes, cash_down=a.cash_down,
-                         trade_in_value=a.trade_in_value, trade_in_payoff=a.trade_in_payoff)
+                         trade_in_value=a.trade_in_value, trade_in_payoff=a.trade_in_payoff,
+                         add_ons=a.add_ons_price)  # coverage products sold with the deal
 
 
 def _over_approval(amount: Decimal, decision: ApplicationDecision, what: str) -> Problem | None:

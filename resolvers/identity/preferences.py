@@ -29,6 +29,7 @@ class Category(str, Enum):
     PAYMENT_CONFIRMATIONS = "payment_confirmations"
     STATEMENTS_READY = "statements_ready"
     MARKETING = "marketing"
+    COVERAGE_REMINDERS = "coverage_reminders"  # a warranty or coverage product about to end
     SECURITY_ALERTS = "security_alerts"
 
 
@@ -38,6 +39,7 @@ DEFAULTS: dict[str, bool] = {
     "statements_ready": True,
     "marketing": False,
     "paperless_statements": False,
+    "coverage_reminders": True,
 }
 SWITCHES = tuple(DEFAULTS)
 
@@ -51,6 +53,7 @@ class Preferences:
     statements_ready: bool
     marketing: bool
     paperless_statements: bool
+    coverage_reminders: bool = True
     updated_at: datetime | None = None  # the last change; None while on the defaults
     security_alerts: bool = True
 

@@ -57,6 +57,7 @@ class Pulled:
 def structure_of(application: CreditApplication) -> uw.Structure:
     """The deal as finance.underwriting sees it (see finance/deal.py for the same arithmetic)."""
     gross = application.cash_price + application.fees + application.taxes + application.trade_in_payoff
+    gross += application.add_ons_price  # coverage products sold with the deal are financed
     reduction = application.cash_down + application.trade_in_value
     lease = application.product == ContractKind.LEASE
     return uw.Structure(

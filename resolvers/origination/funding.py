@@ -49,6 +49,7 @@ from models.enums import (
     NotificationCategory,
     OdometerSource,
 )
+from resolvers.coverage.add_ons import coverages_from_add_ons
 from resolvers.errors import ErrorCode, Problem
 from resolvers.esign.terms import ContractTerms, DealParties, contract_terms, load_parties
 from resolvers.identity.account_inputs import email_problem
@@ -116,6 +117,9 @@ async def book_from_envelope(services: Services, envelope: Envelope, *, using_db
         await OdometerReading.create(using_db=using_db, contract=contract, read_on=terms.contract_date,
                                      miles=application.vehicle_mileage, source=OdometerSource.ORIGINATION,
                                      created_at=now)
+    # Coverage products sold with the deal (resolvers/coverage/add_ons.py), from the odometer at origination.
+    await coverages_from_add_ons(services, application, contract, start_odometer=application.vehicle_mileage,
+                                 using_db=using_db)
     funding = await Funding.create(
         using_db=using_db, application=application, envelope=envelope, contract=contract,
         dealership_id=application.dealership_id, amount=terms.amount_financed, status=FundingStatus.FUNDED,

@@ -65,6 +65,7 @@ class DealTerms:
     annual_mileage: int | None = None  # leases
     sales_tax_rate: Decimal | None = None  # leases, a fraction of each payment
     first_payment_date: date | None = None
+    add_ons_price: Decimal = ZERO  # the coverage add-ons' prices (kept by resolvers/coverage/, not by edits)
 
     @classmethod
     def of(cls, row: CreditApplication) -> DealTerms:
@@ -72,11 +73,12 @@ class DealTerms:
 
     def structure(self) -> DealStructure:
         return DealStructure(cash_price=self.cash_price, fees=self.fees, taxes=self.taxes, cash_down=self.cash_down,
-                             trade_in_value=self.trade_in_value, trade_in_payoff=self.trade_in_payoff)
+                             trade_in_value=self.trade_in_value, trade_in_payoff=self.trade_in_payoff,
+                             add_ons=self.add_ons_price)
 
     def stored(self) -> dict:
         """The application columns these terms fill (a lease's absent tax rate is 0)."""
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "add_ons_price"}
         if self.product == ContractKind.LEASE and self.sales_tax_rate is None:
             values["sales_tax_rate"] = ZERO
         return values
@@ -183,7 +185,7 @@ def _consistency_problems(terms: DealTerms) -> list[Problem]:
     """The amounts against each other: something to finance, a residual below the adjusted cap cost."""
     deal = terms.structure()
     if terms.product == ContractKind.LOAN:
-        net = deal.cash_price + deal.fees + deal.taxes - deal.cash_down - deal.trade_in_value + deal.trade_in_payoff
+        net = deal.cash_price + deal.fees + deal.taxes + deal.add_ons - deal.cash_down - deal.trade_in_value + deal.trade_in_payoff
         if net <= ZERO:
             return [_invalid("The down payment and trade-in cover the price: there is nothing to finance.",
                              "cashDown")]

@@ -173,6 +173,9 @@ async def close_day(services: Services, business_date: date | None = None, *, ba
         else:
             for hook in hooks:
                 counts.statements_generated += int(await hook(services, day) or 0)
+            from resolvers.coverage.notices import send_expiry_notices  # coverage about to end (issue 10)
+
+            await send_expiry_notices(services, day)
         await DailyCloseChunk.filter(id=share.id, claimed_by=me, finished_at=None).update(
             finished_at=services.clock.now(), **{name: getattr(counts, name) for name in CHUNK_COUNTS})
         _add(report, counts)
