@@ -56,6 +56,8 @@ from graph.pagination import PAGE_ARGS_DESCRIPTION, paginate
 from graph.payments.methods import PaymentMethodMutations, PaymentMethodType
 from graph.payments.mutations import PaymentMutations
 from graph.payments.types import PaymentType
+from graph.service.mutations import ServiceMutations
+from graph.service.types import ServiceVisitType
 from graph.servicing.compare import BuyVsLeaseInput, BuyVsLeaseResult
 from graph.servicing.compare import compare as compare_buy_vs_lease
 from graph.servicing.mutations import ServicingMutations
@@ -100,6 +102,9 @@ NODE_TYPES += [LedgerCorrectionType]  # resolve_nodes: support staff only (graph
 NODE_TYPES += [MessageThreadType, SecureMessageType, MessageAttachmentType]
 NODE_TYPES += [ApiCredentialType]  # resolve_nodes: dealer admins, own dealership (graph/dms/types.py)
 NODE_TYPES += [CoverageType]  # resolve_nodes: coverages of contracts the viewer sees (customers, dealers)
+# resolve_nodes: customers, visits on their vehicles (up to a closed contract's end); dealers, visits
+# their dealership recorded (resolvers/service/history.py)
+NODE_TYPES += [ServiceVisitType]
 # -- more node types here --
 
 
@@ -192,6 +197,7 @@ MUTATION_TYPES: tuple = (
     MessageMutations,
     DmsMutations,
     CoverageMutations,
+    ServiceMutations,
     # -- more mutation types here --
 )
 # Root query fields by domain, merged into one Query type. One import and one entry per module.

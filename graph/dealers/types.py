@@ -14,6 +14,7 @@ from graph.dms.types import ApiCredentialConnection, dealership_credentials
 from graph.nodes import visible_nodes
 from graph.origination.applications import ApplicationFilter, CreditApplicationConnection, dealership_pipeline
 from graph.pagination import PAGE_ARGS_DESCRIPTION, paginate
+from graph.service.types import ServiceVisitConnection, visits_page
 from graph.servicing.types import CONTRACT_ORDER, ContractConnection, ContractType
 from graph.webhooks import WebhookEndpointConnection, dealership_endpoints
 from models import Dealership
@@ -81,3 +82,11 @@ class DealerDesk:
         before: str | None = None,
     ) -> ApiCredentialConnection:
         return await dealership_credentials(info, first=first, after=after, last=last, before=before)
+
+    @strawberry.field(description="Service visits your dealership recorded (by hand or through its DMS), newest first, "
+                      f"optionally for one VIN. {PAGE_ARGS_DESCRIPTION}")
+    async def service_visits(
+        self, info: Info, vin: str | None = None, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> ServiceVisitConnection:
+        return await visits_page(info, vin=vin, first=first, after=after, last=last, before=before)

@@ -41,6 +41,7 @@ from graph.payments.types import (
     contract_payments,
 )
 from graph.scalars import Money, money, optional_money
+from graph.service import types as service_types
 from graph.servicing.figures import (
     AmortizationInstallmentType,
     LoanDisclosure,
@@ -97,6 +98,19 @@ class VehicleType(relay.Node):
     def from_model(cls, row: Vehicle) -> VehicleType:
         return cls(id=row.id, vin=row.vin, year=row.year, make=row.make, model=row.model, trim=row.trim,
                    condition=row.condition)
+
+    @strawberry.field(description="Service visits on this vehicle, newest first: a customer sees every visit up to "
+                      "the end of their contract; a dealer sees the visits its dealership recorded. "
+                      f"{PAGE_ARGS_DESCRIPTION}")
+    async def service_history(self, info: Info, first: int | None = None, after: str | None = None,
+                              last: int | None = None, before: str | None = None) -> service_types.ServiceVisitConnection:
+        return await service_types.visits_page(info, vehicle_id=self.id, first=first, after=after, last=last,
+                                               before=before)
+
+    @strawberry.field(description="The maintenance due next from the make's schedule and the service history "
+                      "(the vehicle's customer only; null for anyone else).")
+    async def maintenance_due(self, info: Info) -> service_types.MaintenanceDueType | None:
+        return await service_types.maintenance_due(info, self.id)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):

@@ -55,6 +55,7 @@ DESCRIPTIONS: dict[str, str] = {
     "staff.setup_completed": "Account set up",
     "coverage.added": "Your dealership added a coverage product to your vehicle",
     "coverage.cancelled": "Your dealership cancelled a coverage product on your vehicle",
+    "service.visit_recorded": "A dealership recorded a service visit on your vehicle",
     "support.viewed_account": "Support viewed your account",
     "support.viewed_messages": "Support read your secure messages",
     "support.replied_to_message": "Support replied to your secure message",
