@@ -29,6 +29,7 @@ from strawberry.asgi import GraphQL
 from strawberry.types.unset import UNSET
 from tortoise import connections
 
+from graph.analytics.export import download_analytics_csv
 from graph.body_limit import BodyLimitMiddleware
 from graph.context import CSRF_HEADER, Context, build_context
 from graph.documents.download import download_document
@@ -246,6 +247,7 @@ def create_app(services: Services, *, manage_database: bool = True) -> Starlette
         Route("/documents/{document_id}", download_document, methods=["GET"]),
         Route("/envelope-documents/{document_id}", download_envelope_document, methods=["GET"]),
         Route("/message-attachments/{attachment_id}", download_attachment, methods=["GET"]),
+        Route("/analytics-exports/{report}.csv", download_analytics_csv, methods=["GET"]),
         Mount(ASSETS_URL_PREFIX, app=static_app(), name="graphiql-assets"),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

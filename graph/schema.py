@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from auth.permissions import DEALERS, EVERYONE, SIGNED_IN, SUPPORT_STAFF
 from graph.access import allow
+from graph.analytics.desk import AnalyticsQuery
 from graph.autopay import AutopayMutations
 from graph.coverage.mutations import CoverageMutations
 from graph.coverage.types import CoverageType
@@ -209,6 +210,7 @@ QUERY_TYPES: tuple = (
     DealQuoteQuery,
     DealershipUserQuery,
     SupportQuery,
+    AnalyticsQuery,
     # -- more query types here --
 )
 Query = merge_types("Query", QUERY_TYPES)

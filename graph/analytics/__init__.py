@@ -1,0 +1,1 @@
+"""`analytics { ... }`: portfolio figures for ANALYST users (aggregates only; resolvers/analytics/)."""
