@@ -99,31 +99,38 @@ async def delinquency_report(flt: AnalyticsFilter, today: date) -> DelinquencyRe
     statement = f"""
 WITH scope AS ({scope}),
 ends(idx, month_end) AS (VALUES {values}),
-pay AS (
-  SELECT l.contract_id AS contract_id,
+events AS (
+  SELECT l.contract_id AS id,
          {sql.greatest(sql.month_number('l.effective_date') + f' - {first}', '0')} AS idx,
-         SUM(CASE WHEN l.kind = 'PAYMENT_REVERSAL' THEN l.fees - l.amount ELSE l.amount - l.fees END) AS credit
-  FROM ledger_entries l JOIN scope s ON s.id = l.contract_id
+         CASE WHEN l.kind = 'PAYMENT_REVERSAL' THEN l.fees - l.amount ELSE l.amount - l.fees END AS credit,
+         0 AS counted, NULL AS month_end, NULL AS closed_on, NULL AS first_payment_date, NULL AS term_months,
+         NULL AS scheduled_payment
+  FROM scope s JOIN ledger_entries l ON l.contract_id = s.id
   WHERE l.kind IN ('PAYMENT', 'PAYMENT_REVERSAL', 'PAYOFF_WAIVER')
     AND l.effective_date <= {sql.date_literal(ends[-1])}
-  GROUP BY l.contract_id, {sql.greatest(sql.month_number('l.effective_date') + f' - {first}', '0')}
-),
-grid AS (
-  SELECT s.id AS id, e.idx AS idx, e.month_end AS month_end, s.closed_on AS closed_on,
-         s.contract_date AS contract_date, s.first_payment_date AS first_payment_date,
-         s.term_months AS term_months, s.scheduled_payment AS scheduled_payment,
-         SUM(COALESCE(p.credit, 0)) OVER (PARTITION BY s.id ORDER BY e.idx) AS credited
+  UNION ALL
+  SELECT s.id, e.idx, 0, 1, e.month_end, s.closed_on, s.first_payment_date, s.term_months, s.scheduled_payment
   FROM scope s CROSS JOIN ends e
-  LEFT JOIN pay p ON p.contract_id = s.id AND p.idx = e.idx
   WHERE s.contract_date <= e.month_end
 ),
-open_rows AS (
+per_month AS (
+  SELECT id, idx, SUM(credit) AS credit, MAX(counted) AS counted, MAX(month_end) AS month_end,
+         MAX(closed_on) AS closed_on, MAX(first_payment_date) AS first_payment_date,
+         MAX(term_months) AS term_months, MAX(scheduled_payment) AS scheduled_payment
+  FROM events GROUP BY id, idx
+),
+grid AS (
+  SELECT id, idx, month_end, closed_on, first_payment_date, term_months, scheduled_payment, counted,
+         SUM(credit) OVER (PARTITION BY id ORDER BY idx) AS credited
+  FROM per_month
+),
+open_rows AS MATERIALIZED (
   SELECT g.id AS id, g.idx AS idx, g.month_end AS month_end, g.first_payment_date AS first_payment_date,
          g.term_months AS term_months, {covered} AS covered
   FROM grid g
-  WHERE g.closed_on IS NULL OR g.closed_on > g.month_end
+  WHERE g.counted = 1 AND (g.closed_on IS NULL OR g.closed_on > g.month_end)
 ),
-days AS (
+days AS MATERIALIZED (
   SELECT c.id AS id, c.idx AS idx, {days} AS dpd FROM open_rows c
 ),
 rolled AS (
