@@ -72,8 +72,8 @@ class PaymentGroup:
 class LoanContract:
     """A retail installment sale contract (simple interest).
 
-    Itemization: cash price + taxes + fees − cash down − trade-in allowance + trade-in payoff =
-    amount financed. Total sale price = total of payments + down payment (cash down + net trade-in:
+    Itemization: cash price + taxes + fees − cash down − trade-in allowance + trade-in payoff + optional
+    products (add-ons) = amount financed. Total sale price = total of payments + down payment (cash down + net trade-in:
     cash price + taxes + fees + finance charge when the trade-in is not under water).
     """
 
@@ -96,6 +96,8 @@ class LoanContract:
     late_fee: Decimal
     grace_days: int
     returned_payment_fee: Decimal
+    # Optional products sold with the deal (service contract, GAP, ...), financed: in the amount financed.
+    add_ons: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -277,7 +279,8 @@ def _itemization(pdf: DocumentPDF, c: LoanContract) -> None:
         ("5. Cash down payment", money(-c.cash_down)),
         ("6. Trade-in allowance", money(-c.trade_in_value)),
         ("7. Payoff of the trade-in, paid by the seller", money(c.trade_in_payoff)),
-        ("8. Amount Financed (4 + 5 + 6 + 7)", dollars(c.amount_financed)),
+        ("8. Service contracts and other optional products", money(c.add_ons)),
+        ("9. Amount Financed (4 + 5 + 6 + 7 + 8)", dollars(c.amount_financed)),
     ]
     pdf.key_values(rows, width=130, bold_last=True)
 

@@ -204,7 +204,7 @@ def _loan(application: CreditApplication, decision: ApplicationDecision, parties
         payments=_payment_groups([(item.payment, item.due_date) for item in schedule]),
         cash_price=a.cash_price, taxes=a.taxes, fees=a.fees, cash_down=a.cash_down, trade_in_value=a.trade_in_value,
         trade_in_payoff=a.trade_in_payoff, late_fee=LATE_FEE, grace_days=GRACE_DAYS,
-        returned_payment_fee=RETURNED_PAYMENT_FEE,
+        returned_payment_fee=RETURNED_PAYMENT_FEE, add_ons=Decimal(a.add_ons_price),
     )
     return ContractTerms(kind=ContractKind.LOAN, contract_date=contract_date, first_payment_date=first,
                          maturity_date=schedule[-1].due_date, term_months=term, amount_financed=financed,

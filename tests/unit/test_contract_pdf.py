@@ -105,6 +105,15 @@ def test_the_ric_prints_the_tila_box_schedule_and_itemization():
         assert words in text, words
 
 
+def test_products_sold_with_the_deal_are_a_line_of_the_itemization_and_in_the_amount_financed():
+    terms = loan_terms(add_ons_price=D("1995.00"))
+    assert terms.amount_financed == D("6995.00")  # worked example 1's 5,000 + a 1,995 service contract
+    text = flat(pdf_text(render_contract(terms.document)))
+    for words in ("Service contracts and other optional products 1,995.00",
+                  "Amount Financed (4 + 5 + 6 + 7 + 8) $6,995.00"):
+        assert words in text, words
+
+
 def test_lease_terms_follow_worked_example_2_with_reg_m_figures():
     terms = lease_terms()
     doc = terms.document
