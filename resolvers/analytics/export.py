@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from auth.tokens import hashes_match, keyed_digest
+from auth import signed_links
 from models import User
 from models.enums import Role
 from resolvers.analytics.adoption import adoption_report
@@ -62,18 +62,13 @@ def _payload(report: str, flt: AnalyticsFilter, options: dict) -> str:
     return base64.urlsafe_b64encode(data.encode()).decode().rstrip("=")
 
 
-def _signature(services: Services, query: str, expires: int, user_id: int) -> str:
-    return keyed_digest(services.settings.secret_key, SIGNATURE_PURPOSE, f"{query}:{expires}:{user_id}")
-
-
 def signed_csv_path(services: Services, report: str, flt: AnalyticsFilter, user_id: int,
                     options: dict | None = None) -> str:
     """A link to `report` with `flt` as CSV, valid EXPORT_TTL, for `user_id` only."""
     query = _payload(report, flt, options or {})
-    expires = int((services.clock.now() + EXPORT_TTL).timestamp())
-    signature = _signature(services, query, expires, user_id)
-    return f"{EXPORT_PATH}/{report}.csv?" + urlencode(
-        {"q": query, "expires": expires, "user": user_id, "signature": signature})
+    signed = signed_links.signed_query(services.settings.secret_key, SIGNATURE_PURPOSE, query, user_id,
+                                       clock=services.clock, ttl=EXPORT_TTL)
+    return f"{EXPORT_PATH}/{report}.csv?" + urlencode({"q": query}) + "&" + signed
 
 
 @dataclass(frozen=True)
@@ -105,22 +100,13 @@ def render_csv(header: list[str], rows: list[list]) -> bytes:
 async def export_for_signed_link(services: Services, report: str, query: str, expires: str, user_id: str,
                                  signature: str) -> CsvExport | None:
     """The CSV when the link is genuine, unexpired and its user is still an active analyst; else None."""
-    if report not in REPORTS or not (expires.isdigit() and user_id.isdigit()) or len(signature) != 64:
+    if report not in REPORTS or len(query) > MAX_PAYLOAD:
         return None
-    if len(query) > MAX_PAYLOAD or len(expires) > 12 or len(user_id) > 18:
+    signed_for = signed_links.verified_user_id(services.settings.secret_key, SIGNATURE_PURPOSE, query, expires,
+                                               user_id, signature, clock=services.clock, ttl=EXPORT_TTL)
+    if signed_for is None:
         return None
-    now = int(services.clock.now().timestamp())
-    expires_at = int(expires)
-    if expires_at < now or expires_at > now + int(EXPORT_TTL.total_seconds()):
-        return None
-    try:
-        signature.encode("ascii")
-        query.encode("ascii")
-    except UnicodeEncodeError:
-        return None
-    if not hashes_match(_signature(services, query, expires_at, int(user_id)), signature.lower()):
-        return None
-    user = await User.get_or_none(id=int(user_id))
+    user = await User.get_or_none(id=signed_for)
     if user is None or not user.is_active or user.role != Role.ANALYST:
         return None
     try:

@@ -34,7 +34,7 @@ from datetime import timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from auth.tokens import hashes_match, keyed_digest
+from auth import signed_links
 from models import AttachmentBlob, MessageAttachment, User
 from resolvers.errors import ErrorCode, Problem
 from resolvers.messages.visibility import attachments_visible_to
@@ -176,15 +176,11 @@ async def store(files: list[CheckedFile], message_id: int, *, clock: Clock, conn
 
 # -- signed download links -----------------------------------------------------------------------
 
-def _signature(services: Services, attachment_id: int, expires: int, user_id: int) -> str:
-    return keyed_digest(services.settings.secret_key, SIGNATURE_PURPOSE, f"{attachment_id}:{expires}:{user_id}")
-
-
 def signed_download_path(services: Services, attachment_id: int, user_id: int) -> str:
     """A link to the file valid DOWNLOAD_TTL, usable only while `user_id` may still see its thread."""
-    expires = int((services.clock.now() + DOWNLOAD_TTL).timestamp())
-    signature = _signature(services, attachment_id, expires, user_id)
-    return f"/message-attachments/{attachment_id}?expires={expires}&user={user_id}&signature={signature}"
+    query = signed_links.signed_query(services.settings.secret_key, SIGNATURE_PURPOSE, str(attachment_id), user_id,
+                                      clock=services.clock, ttl=DOWNLOAD_TTL)
+    return f"/message-attachments/{attachment_id}?{query}"
 
 
 @dataclass(frozen=True)
@@ -198,21 +194,13 @@ async def attachment_for_signed_link(services: Services, attachment_id: str, exp
                                      signature: str) -> Download | None:
     """The file if the link is genuine, unexpired and its user may still see it; None otherwise
     (every failure looks the same)."""
-    if not (attachment_id.isdigit() and expires.isdigit() and user_id.isdigit()) or len(signature) != 64:
+    if not attachment_id.isdigit() or len(attachment_id) > 18:
         return None
-    if len(attachment_id) > 18 or len(expires) > 12 or len(user_id) > 18:
+    signed_for = signed_links.verified_user_id(services.settings.secret_key, SIGNATURE_PURPOSE, attachment_id,
+                                               expires, user_id, signature, clock=services.clock, ttl=DOWNLOAD_TTL)
+    if signed_for is None:
         return None
-    now = int(services.clock.now().timestamp())
-    expires_at = int(expires)
-    if expires_at < now or expires_at > now + int(DOWNLOAD_TTL.total_seconds()):
-        return None
-    try:
-        signature.encode("ascii")
-    except UnicodeEncodeError:
-        return None
-    if not hashes_match(_signature(services, int(attachment_id), expires_at, int(user_id)), signature.lower()):
-        return None
-    user = await User.get_or_none(id=int(user_id))
+    user = await User.get_or_none(id=signed_for)
     if user is None:
         return None
     row = await attachments_visible_to(user).filter(id=int(attachment_id)).first()

@@ -38,7 +38,7 @@ from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from auth.tokens import hashes_match, keyed_digest
+from auth import signed_links
 from documents.pdf import dollars, long_date
 from documents.statement import (
     LEASE,
@@ -63,7 +63,13 @@ from documents.tax import (
 from finance.money import ZERO
 from mail import notify
 from models import Contract, Customer, Document, LedgerEntry, User, Vehicle
-from models.enums import ContractKind, ContractStatus, DocumentKind, LedgerEntryKind, Role
+from models.enums import (
+    ContractKind,
+    ContractStatus,
+    DocumentKind,
+    LedgerEntryKind,
+    Role,
+)
 from resolvers.errors import ErrorCode, Problem
 from resolvers.identity.preferences import Category, wants
 from resolvers.servicing.positions import contract_state, installments_of, ledger_rows
@@ -570,36 +576,24 @@ def documents_visible_to(user: User | None) -> QuerySet[Document]:
     return Document.filter(contract_id__in=Subquery(contracts_visible_to(user).values("id")))
 
 
-def _signature(services: Services, document_id: int, expires: int, user_id: int) -> str:
-    return keyed_digest(services.settings.secret_key, SIGNATURE_PURPOSE, f"{document_id}:{expires}:{user_id}")
-
-
 def signed_download_path(services: Services, document_id: int, user_id: int) -> str:
     """A link to the PDF valid DOWNLOAD_TTL, usable only while `user_id` is still a party to the contract."""
-    expires = int((services.clock.now() + DOWNLOAD_TTL).timestamp())
-    signature = _signature(services, document_id, expires, user_id)
-    return f"/documents/{document_id}?expires={expires}&user={user_id}&signature={signature}"
+    query = signed_links.signed_query(services.settings.secret_key, SIGNATURE_PURPOSE, str(document_id), user_id,
+                                      clock=services.clock, ttl=DOWNLOAD_TTL)
+    return f"/documents/{document_id}?{query}"
 
 
 async def document_for_signed_link(services: Services, document_id: str, expires: str, user_id: str,
                                    signature: str) -> tuple[Document, str] | None:
     """The document and its download filename if the link is genuine, unexpired and its user may
     still see the document; None otherwise (every failure looks the same)."""
-    if not (document_id.isdigit() and expires.isdigit() and user_id.isdigit()) or len(signature) != 64:
+    if not document_id.isdigit() or len(document_id) > 18:
         return None
-    if len(document_id) > 18 or len(expires) > 12 or len(user_id) > 18:
+    signed_for = signed_links.verified_user_id(services.settings.secret_key, SIGNATURE_PURPOSE, document_id,
+                                               expires, user_id, signature, clock=services.clock, ttl=DOWNLOAD_TTL)
+    if signed_for is None:
         return None
-    now = int(services.clock.now().timestamp())
-    expires_at = int(expires)
-    if expires_at < now or expires_at > now + int(DOWNLOAD_TTL.total_seconds()):
-        return None
-    try:
-        signature.encode("ascii")
-    except UnicodeEncodeError:
-        return None
-    if not hashes_match(_signature(services, int(document_id), expires_at, int(user_id)), signature.lower()):
-        return None
-    user = await User.get_or_none(id=int(user_id))
+    user = await User.get_or_none(id=signed_for)
     if user is None:
         return None
     document = await documents_visible_to(user).filter(id=int(document_id)).first()
