@@ -1,5 +1,6 @@
 """Tortoise models of autofin, registered as the app `autofin`. Data only: rules live in resolvers/."""
 
+from models.analytics import DelinquencyMonthEnd, DelinquencyMonthEndRun
 from models.autopay import AutopayCycle, AutopayPlan
 from models.contracts import Contract
 from models.corrections import LedgerCorrection
@@ -74,6 +75,8 @@ __all__ = [
     "DailyCloseRun",
     "Dealership",
     "DecisionRuleSet",
+    "DelinquencyMonthEnd",
+    "DelinquencyMonthEndRun",
     "DmsReference",
     "Document",
     "Envelope",

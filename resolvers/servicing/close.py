@@ -58,6 +58,7 @@ from models.enums import (
     DelinquencyBucket,
     LedgerEntryKind,
 )
+from resolvers.analytics.delinquency import record_month_closed_by
 from resolvers.servicing.positions import (
     Checkpoint,
     ContractState,
@@ -176,6 +177,7 @@ async def close_day(services: Services, business_date: date | None = None, *, ba
             from resolvers.coverage.notices import send_expiry_notices  # coverage about to end (issue 10)
 
             await send_expiry_notices(services, day)
+            await record_month_closed_by(day)  # on the 1st: the month end just closed (analytics, issue 10)
         await DailyCloseChunk.filter(id=share.id, claimed_by=me, finished_at=None).update(
             finished_at=services.clock.now(), **{name: getattr(counts, name) for name in CHUNK_COUNTS})
         _add(report, counts)

@@ -371,3 +371,74 @@ async def test_a_csv_link_is_bound_to_its_analyst_and_expires(client, services, 
     assert (await _get(client, fresh)).status_code == 200
     await User.filter(id=other.id).update(is_active=False)
     assert (await _get(client, fresh)).status_code == 404
+
+
+# -- recorded month ends ----------------------------------------------------------------------------------
+
+def _figures(data: dict) -> tuple:
+    report = data["analytics"]["delinquency"]
+    return ([(m["monthEnd"], m["contracts"], [(b["bucket"], b["contracts"]) for b in m["buckets"]])
+             for m in report["months"]],
+            sorted((r["monthEnd"], r["fromBucket"], r["toBucket"], r["contracts"]) for r in report["rollRates"]))
+
+
+async def test_closed_month_ends_are_recorded_once_and_then_read(client, portfolio, monkeypatch):
+    from models import DelinquencyMonthEnd, DelinquencyMonthEndRun
+    from resolvers.analytics import delinquency
+
+    first = await client.execute(DELINQUENCY, {"f": FILTER})
+    ends = month_ends(START, END)
+    assert sorted(await DelinquencyMonthEndRun.all().values_list("month_end", flat=True)) == ends
+    for day in (date(2026, 3, 31), date(2026, 9, 30)):
+        recorded = dict(await DelinquencyMonthEnd.filter(month_end=day).values_list("contract_id", "bucket"))
+        assert recorded == await expected_buckets(portfolio.contracts, day), day
+
+    def no_derivation(*args, **kwargs):
+        raise AssertionError("a recorded month end was derived again")
+
+    monkeypatch.setattr(delinquency, "_derivation", no_derivation)
+    assert _figures(await client.execute(DELINQUENCY, {"f": FILTER})) == _figures(first)
+    narrowed = await client.execute(DELINQUENCY, {"f": {**FILTER, "product": "LEASE"}})  # the scope still applies
+    assert sum(m["contracts"] for m in narrowed["analytics"]["delinquency"]["months"]) < sum(
+        m["contracts"] for m in first["analytics"]["delinquency"]["months"])
+
+
+async def test_a_back_dated_payment_does_not_rewrite_a_recorded_month(client, portfolio):
+    from tests.api.analytics.portfolio import _pay
+
+    before = await client.execute(DELINQUENCY, {"f": FILTER})
+    assert "back-dated" in before["analytics"]["delinquency"]["source"]
+    never_paid = portfolio.contracts[4]  # contract 5: never pays
+    may = date(2026, 5, 31)
+    assert (await expected_buckets([never_paid], may))[never_paid.id] != "CURRENT"
+    await _pay(never_paid, date(2026, 5, 1), never_paid.scheduled_payment * 2)  # entered now, effective in May
+    assert (await expected_buckets([never_paid], may))[never_paid.id] == "CURRENT"  # the ledger now says so
+    after = await client.execute(DELINQUENCY, {"f": FILTER})
+    assert _figures(after) == _figures(before)  # as reported: the recorded months stand
+
+
+async def test_a_month_end_not_closed_yet_is_derived_and_not_recorded(portfolio):
+    from models import DelinquencyMonthEndRun
+    from resolvers.analytics.delinquency import delinquency_report
+    from resolvers.analytics.scope import AnalyticsFilter
+
+    today = date(2026, 10, 31)  # the last day of October: September is closed, October is not
+    report = await delinquency_report(AnalyticsFilter(start=date(2026, 9, 1), end=today), today)
+    assert list(await DelinquencyMonthEndRun.all().values_list("month_end", flat=True)) == [date(2026, 9, 30)]
+    for month in report.months:
+        counts = Counter((await expected_buckets(portfolio.contracts, month.month_end)).values())
+        assert {b.bucket: b.contracts for b in month.buckets} == {b: counts.get(b, 0) for b in BUCKETS}
+    assert report.roll_rates and all(r.month_end == today for r in report.roll_rates)
+
+
+async def test_the_close_of_the_first_records_the_month_end_it_closes(services, portfolio):
+    from models import DelinquencyMonthEnd, DelinquencyMonthEndRun
+    from resolvers.servicing.close import close_day
+
+    await close_day(services, date(2026, 10, 31), documents=[])
+    assert not await DelinquencyMonthEndRun.exists()
+    await close_day(services, date(2026, 11, 1), documents=[])
+    october = date(2026, 10, 31)
+    assert list(await DelinquencyMonthEndRun.all().values_list("month_end", flat=True)) == [october]
+    recorded = dict(await DelinquencyMonthEnd.filter(month_end=october).values_list("contract_id", "bucket"))
+    assert recorded == await expected_buckets(portfolio.contracts, october)
