@@ -28,9 +28,11 @@ NOTIFICATION_ORDER = Ordering((("created_at", True), ("id", True)))
 
 NotificationCategoryEnum = strawberry.enum(
     model_enums.NotificationCategory, name="NotificationCategory",
-    description="What a notification is about. PAYMENT_CONFIRMATIONS, PAYMENT_REMINDERS and STATEMENTS_READY "
-    "follow your communication preferences; SECURITY_ALERTS, PAYMENT_PROBLEMS, PLAN_CHANGES (due-date changes and "
-    "deferrals) and NEW_CONTRACTS (a contract booked to you) are always sent.",
+    description="What a notification is about. PAYMENT_CONFIRMATIONS, PAYMENT_REMINDERS, STATEMENTS_READY and "
+    "COVERAGE_EXPIRING (a warranty or service plan about to end) follow your communication preferences; "
+    "SECURITY_ALERTS, PAYMENT_PROBLEMS, PLAN_CHANGES (due-date changes and deferrals), NEW_CONTRACTS (a contract "
+    "booked to you), SECURE_MESSAGES (a reply from support) and ACCOUNT_CORRECTIONS (a correction support posted "
+    "to your account) are always sent.",
 )
 
 
