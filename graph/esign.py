@@ -21,11 +21,11 @@ from graph.esign_loaders import DOCUMENT_LISTING
 from graph.ids import row_id
 from graph.nodes import visible_nodes
 from graph.pagination import PAGE_ARGS_DESCRIPTION, CountedConnection, Ordering, paginate
-from graph.servicing.types import mask_email
 from models import Envelope, EnvelopeDocument, EnvelopeEvent, Signer
 from models import enums as model_enums
 from resolvers.errors import ClientFacingError
 from resolvers.esign import downloads, envelopes, signing
+from resolvers.masking import mask_email
 from resolvers.origination.visibility import applications_visible_to
 from resolvers.webhooks.events import ENVELOPE_TYPE_NAME
 

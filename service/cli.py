@@ -205,10 +205,10 @@ def cmd_verify_audit(args: argparse.Namespace) -> int:
 def cmd_create_staff(args: argparse.Namespace) -> int:
     """Create a staff account (the same rule as the createStaffUser mutation) and email its set-up link."""
     from auth.audit import Origin
-    from graph.servicing.types import mask_email
     from models import Dealership
     from models.enums import Role
     from resolvers.identity.staff import create_staff_user
+    from resolvers.masking import mask_email
     from service.container import Services
 
     settings = _settings()

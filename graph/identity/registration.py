@@ -12,8 +12,8 @@ from strawberry.types import Info
 from auth.permissions import DEALERS, EVERYONE
 from graph.access import allow
 from graph.errors import UserError, user_errors
-from graph.servicing.types import mask_email
 from resolvers.identity import registration as rules
+from resolvers.masking import mask_email
 
 
 def global_pk(value: str, type_name: str) -> int | None:

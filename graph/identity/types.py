@@ -29,11 +29,12 @@ from graph.notifications import (
 )
 from graph.pagination import PAGE_ARGS_DESCRIPTION, paginate
 from graph.payments.methods import PaymentMethodType, payment_methods_of_viewer
-from graph.servicing.types import CustomerType, mask_email
+from graph.servicing.types import CustomerType
 from models import User
 from resolvers.errors import ClientFacingError, ErrorCode
 from resolvers.identity import preferences, security_events
 from resolvers.identity.sessions import live_sessions_of
+from resolvers.masking import mask_email
 from resolvers.notifications_queries import notifications_of, unread_count
 
 

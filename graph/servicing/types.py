@@ -54,6 +54,7 @@ from graph.servicing.inputs import OrderDirection, TransactionFilter, Transactio
 from graph.servicing.lease import LeaseDetails
 from models import Contract, Customer, LedgerEntry, Vehicle
 from models.enums import ContractKind, DelinquencyBucket, Role
+from resolvers.masking import mask_email, mask_phone
 from resolvers.payments.scheduling import options_from_state
 from resolvers.servicing import history, loans
 from resolvers.servicing.positions import ContractState, installments_of, maturity_of
@@ -72,16 +73,6 @@ if TYPE_CHECKING:  # the autopay and plan-change fields
 
 CONTRACT_ORDER = Ordering((("contract_date", True), ("id", True)))
 LEDGER_ORDER = history.NEWEST_FIRST
-
-
-def mask_email(email: str) -> str:
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}" if domain else "***"
-
-
-def mask_phone(phone: str) -> str:
-    digits = [c for c in phone if c.isdigit()]
-    return f"***-***-{''.join(digits[-4:])}" if len(digits) >= 4 else "***"
 
 
 @strawberry.type(name="Vehicle", description="The vehicle financed or leased under a contract.")

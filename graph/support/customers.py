@@ -18,13 +18,9 @@ from graph.ids import row_id
 from graph.scalars import Money, money
 from models import Contract, Customer, User
 from models.enums import ContractKind
+from resolvers.masking import mask_email, mask_phone
 from resolvers.support import customer_view, search
-from resolvers.support.masking import (
-    birth_year,
-    masked_email,
-    masked_phone,
-    masked_ssn,
-)
+from resolvers.support.masking import birth_year, masked_ssn
 
 CustomerSearchByEnum = strawberry.enum(
     search.SearchBy, name="CustomerSearchBy",
@@ -72,7 +68,7 @@ class SupportCustomerMatch:
     @classmethod
     def fields_of(cls, row: Customer, has_login: bool) -> dict:
         return {"id": _customer_gid(row.id), "first_name": row.first_name, "last_name": row.last_name,
-                "masked_email": masked_email(row.email), "masked_phone": masked_phone(row.phone),
+                "masked_email": mask_email(row.email), "masked_phone": mask_phone(row.phone),
                 "masked_ssn": masked_ssn(row.ssn_last4), "birth_year": birth_year(row), "city": row.city,
                 "state": row.state, "has_login": has_login}
 
@@ -101,7 +97,7 @@ class SupportLoginType:
 
     @classmethod
     def from_model(cls, user: User, locked_until: datetime | None) -> SupportLoginType:
-        return cls(username=user.username, masked_email=masked_email(user.email), active=user.is_active,
+        return cls(username=user.username, masked_email=mask_email(user.email), active=user.is_active,
                    locked=locked_until is not None, locked_until=locked_until,
                    mfa_enabled=user.mfa_enabled_at is not None, email_verified=user.email_verified_at is not None)
 

@@ -30,6 +30,7 @@ from models.enums import TokenPurpose
 from resolvers.errors import ErrorCode, Problem
 from resolvers.identity import login as login_rules
 from resolvers.identity.sessions import revoke_others
+from resolvers.masking import mask_email
 from service.container import Services
 
 EMAIL_CHANGE_TTL = timedelta(hours=24)
@@ -50,13 +51,6 @@ REAUTH_REQUIRED = Problem(
 def login_failure_key(user: User) -> str:
     """The login failure counter of this account (the key login counts on)."""
     return login_rules.user_key(normalize_username(user.username))
-
-
-def mask_email(email: str) -> str:
-    """The form the schema shows as `maskedEmail` (graph/servicing/types.py), for mail and audit
-    details (the rules layer does not import the schema layer)."""
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}" if domain else "***"
 
 
 def _stamp(when: datetime) -> str:

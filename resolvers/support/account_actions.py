@@ -39,7 +39,7 @@ from resolvers.identity.account import login_failure_key
 from resolvers.identity.account_inputs import email_problem
 from resolvers.identity.registration import VERIFICATION_TTL, send_registration_link
 from resolvers.identity.sessions import revoke_others
-from resolvers.support.masking import masked_email
+from resolvers.masking import mask_email
 from resolvers.support.subjects import login_of
 from resolvers.support.verification import verified_case
 from service.container import Services
@@ -95,7 +95,7 @@ async def unlock_account(services: Services, *, staff: User, origin: Origin, cas
             "username": user.username, "when": _when(services),
             "reset_link": notify.portal_link(services, "forgot-password"),
         }, using_db=connection)
-    return ActionOutcome(case=case, user=user, sent_to=masked_email(user.email))
+    return ActionOutcome(case=case, user=user, sent_to=mask_email(user.email))
 
 
 async def reset_mfa(services: Services, *, staff: User, origin: Origin, case_id: int | None) -> ActionOutcome:
@@ -117,7 +117,7 @@ async def reset_mfa(services: Services, *, staff: User, origin: Origin, case_id:
             "username": user.username, "when": _when(services),
             "security_link": notify.portal_link(services, "security"),
         }, using_db=connection)
-    return ActionOutcome(case=case, user=await User.get(id=user.id), sent_to=masked_email(user.email))
+    return ActionOutcome(case=case, user=await User.get(id=user.id), sent_to=mask_email(user.email))
 
 
 async def resend_email(services: Services, *, staff: User, origin: Origin, case_id: int | None,
@@ -142,7 +142,7 @@ async def _resend_registration(services: Services, *, staff: User, origin: Origi
         await send_registration_link(services, customer, using_db=connection)
         await audit.record("support.registration_link_sent", clock=services.clock, origin=origin, actor=staff,
                            details={"case_id": case.id, "customer_id": customer.id}, using_db=connection)
-    return ActionOutcome(case=case, sent_to=masked_email(customer.email))
+    return ActionOutcome(case=case, sent_to=mask_email(customer.email))
 
 
 async def _resend_verification(services: Services, *, staff: User, origin: Origin, case: SupportCase,
@@ -167,4 +167,4 @@ async def _resend_verification(services: Services, *, staff: User, origin: Origi
         }, using_db=connection)
         await audit.record("support.verification_email_resent", clock=clock, origin=origin, actor=staff,
                            details={"case_id": case.id, "customer_id": customer.id}, using_db=connection)
-    return ActionOutcome(case=case, sent_to=masked_email(payload["email"]))
+    return ActionOutcome(case=case, sent_to=mask_email(payload["email"]))

@@ -11,16 +11,6 @@
 from __future__ import annotations
 
 from models import Customer
-from resolvers.identity.account import mask_email
-
-
-def masked_email(email: str) -> str:
-    return mask_email(email)
-
-
-def masked_phone(phone: str) -> str:
-    digits = [c for c in phone if c.isdigit()]
-    return f"***-***-{''.join(digits[-4:])}" if len(digits) >= 4 else "***"
 
 
 def masked_ssn(ssn_last4: str) -> str:

@@ -45,7 +45,7 @@ from mail import notify
 from models import AttemptCounter, Customer, IdentityVerification, SupportCase, User
 from models.enums import CaseStatus, VerificationMethod, VerificationStatus
 from resolvers.errors import ClientFacingError, ErrorCode, Problem
-from resolvers.support.masking import masked_email, masked_phone
+from resolvers.masking import mask_email, mask_phone
 from resolvers.support.subjects import login_of
 from service.clock import Clock
 from service.container import Services
@@ -225,7 +225,7 @@ async def send_code(services: Services, *, staff: User, origin: Origin, case_id:
     now = clock.now()
     subject = await login_of(case.customer_id)
     minutes = int(CODE_TTL.total_seconds() // 60)
-    sent_to = masked_email(customer.email) if method == VerificationMethod.EMAIL_CODE else masked_phone(phone)
+    sent_to = mask_email(customer.email) if method == VerificationMethod.EMAIL_CODE else mask_phone(phone)
     async with in_transaction() as connection:
         # Only the newest code of a case works.
         await IdentityVerification.filter(case_id=case.id, status=VerificationStatus.PENDING).using_db(
