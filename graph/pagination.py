@@ -133,6 +133,14 @@ async def paginate(
     rows = rows[:size]
     if backwards:
         rows.reverse()
+    edges, page_info = page_of(rows, ordering, to_node, has_more=has_more, backwards=backwards, after=after,
+                             before=before)
+    return connection(edges=edges, page_info=page_info, _count_query=queryset)
+
+
+def page_of(rows: Sequence[Any], ordering: Ordering, to_node: Callable[[Any], Any], *, has_more: bool,
+          backwards: bool, after: str | None, before: str | None) -> tuple[list[relay.Edge], relay.PageInfo]:
+    """The edges of a page's rows (in list order) and its page info, the same for both paginators."""
     edges = [
         relay.Edge(cursor=_encode_cursor([getattr(row, name) for name, _ in ordering.keys]), node=to_node(row))
         for row in rows
@@ -143,7 +151,7 @@ async def paginate(
         start_cursor=edges[0].cursor if edges else None,
         end_cursor=edges[-1].cursor if edges else None,
     )
-    return connection(edges=edges, page_info=page_info, _count_query=queryset)
+    return edges, page_info
 
 
 def _compare(ordering: Ordering, left: Sequence[Any], right: Sequence[Any]) -> int:
@@ -184,11 +192,6 @@ def paginate_rows(
             ordered = [row for row in ordered if _compare(ordering, key(row), mark) < 0]
     has_more = len(ordered) > size
     page = (ordered[-size:] if backwards else ordered[:size]) if size else []
-    edges = [relay.Edge(cursor=_encode_cursor(key(row)), node=to_node(row)) for row in page]
-    page_info = relay.PageInfo(
-        has_next_page=has_more if not backwards else before is not None,
-        has_previous_page=has_more if backwards else after is not None,
-        start_cursor=edges[0].cursor if edges else None,
-        end_cursor=edges[-1].cursor if edges else None,
-    )
+    edges, page_info = page_of(page, ordering, to_node, has_more=has_more, backwards=backwards, after=after,
+                             before=before)
     return connection(edges=edges, page_info=page_info, _total=len(rows))

@@ -23,8 +23,8 @@ from graph.pagination import (
     CountedConnection,
     Ordering,
     _decode_cursor,
-    _encode_cursor,
     _page_size,
+    page_of,
 )
 from models import MessageAttachment, MessageThread, SecureMessage
 from models import enums as model_enums
@@ -192,12 +192,8 @@ class MessageThreadType(relay.Node):
         rows = rows[:size]
         if backwards:
             rows.reverse()
-        edges = [relay.Edge(cursor=_encode_cursor([row.id]), node=SecureMessageType.from_model(row)) for row in rows]
-        page_info = relay.PageInfo(
-            has_next_page=has_more if not backwards else before is not None,
-            has_previous_page=has_more if backwards else after is not None,
-            start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None,
-        )
+        edges, page_info = page_of(rows, MESSAGE_ORDER, SecureMessageType.from_model, has_more=has_more,
+                                   backwards=backwards, after=after, before=before)
         return SecureMessageConnection(edges=edges, page_info=page_info, _thread_id=self.row.id)
 
     @strawberry.field(description="True when the thread is assigned to you (support).")
